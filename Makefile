@@ -1,0 +1,47 @@
+# The two commands that matter: `make run` and `make test`. Everything is
+# built by CMake + Ninja (see CMakePresets.json); this file is the front door.
+
+PREFIX ?= /usr/local
+DB     ?= linli.db
+LISTEN ?= 127.0.0.1:8080
+
+.PHONY: all deps build run test install format bench tsan fuzz clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release
+
+run: build
+	@DB="$(DB)" LISTEN="$(LISTEN)" ./scripts/run.sh
+
+test: deps
+	@cmake --preset dev >/dev/null
+	@cmake --build --preset dev
+	@ctest --preset dev
+
+install: build
+	@cmake --install build/release --prefix "$(PREFIX)"
+
+format:
+	@clang-format -i $$(find src tests fuzz bench -name '*.[ch]')
+
+bench: build
+	@./bench/run.sh
+
+tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan
+	@ctest --preset tsan
+
+fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz
+	@./fuzz/run.sh
+
+clean:
+	@rm -rf build

@@ -1,0 +1,175 @@
+/* api.c - route registration and the helpers every handler shares. */
+#include "api/api.h"
+
+#include "base/clock.h"
+#include "base/cursor.h"
+#include "domain/auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int api_register(struct api *a)
+{
+    int rc;
+    if ((rc = api_system_routes(a)) < 0 || (rc = api_auth_routes(a)) < 0 ||
+        (rc = api_users_routes(a)) < 0 || (rc = api_audit_routes(a)) < 0 ||
+        (rc = api_events_routes(a)) < 0)
+        return rc;
+    return LINLI_OK;
+}
+
+void api_error(struct http_request *req, const struct linli_err *err)
+{
+    http_respond_error(req, err);
+}
+
+int api_auth_user(struct api *a, struct http_request *req, struct principal *who,
+                  struct user *user)
+{
+    struct linli_err err;
+    linli_err_clear(&err);
+    const char *h = http_header(req, "Authorization");
+    const char *token = NULL;
+    if (h && !strncasecmp(h, "Bearer ", 7))
+        token = h + 7;
+    if (!token) {
+        linli_fail(&err, LINLI_EUNAUTH,
+                   h ? "The Authorization header must be \"Bearer <token>\"."
+                     : "Log in first: this needs an Authorization: Bearer <token> header.");
+        http_add_header(req, "WWW-Authenticate", "Bearer realm=\"linli\"");
+        api_error(req, &err);
+        return -1;
+    }
+    memset(who, 0, sizeof *who);
+    int rc = auth_authenticate(a->d, token, who, user, &err);
+    if (rc) {
+        if (rc == LINLI_EUNAUTH)
+            http_add_header(req, "WWW-Authenticate", "Bearer realm=\"linli\", error=\"invalid_token\"");
+        api_error(req, &err);
+        return -1;
+    }
+    snprintf(who->ip, sizeof who->ip, "%s", req->ip);
+    snprintf(who->request_id, sizeof who->request_id, "%s", req->id_text);
+    req->user = who;
+    return 0;
+}
+
+int api_auth(struct api *a, struct http_request *req, struct principal *who)
+{
+    return api_auth_user(a, req, who, NULL);
+}
+
+json_t *api_body(struct http_request *req, const struct jx_field *fields, size_t n)
+{
+    struct linli_err err;
+    linli_err_clear(&err);
+    const char *ct = http_header(req, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+        linli_fail(&err, LINLI_EINVAL, "The body must be JSON, sent with Content-Type: application/json.");
+        http_respond_problem(req, 415, &err);
+        return NULL;
+    }
+    json_t *v = jx_parse_object(req->body.data ? req->body.data : "", req->body.len, &err);
+    if (!v) {
+        http_respond_problem(req, 400, &err);
+        return NULL;
+    }
+    if (jx_check(v, fields, n, &err)) {
+        json_decref(v);
+        http_respond_problem(req, 422, &err);
+        return NULL;
+    }
+    return v;
+}
+
+int api_query(struct http_request *req, const char *const *allowed)
+{
+    struct linli_err err;
+    linli_err_clear(&err);
+    if (http_query_check(req, allowed, &err)) {
+        linli_fail(&err, LINLI_EINVAL, "The request has query parameters this resource does not take.");
+        http_respond_problem(req, 422, &err);
+        return -1;
+    }
+    return 0;
+}
+
+int api_page(struct api *a, struct http_request *req, int max, int *limit, int64_t *cursor_id)
+{
+    struct linli_err err;
+    linli_err_clear(&err);
+    *limit = a->list_limit_default < max ? a->list_limit_default : max;
+    *cursor_id = 0;
+    const char *l = http_query(req, "limit");
+    if (l) {
+        char *end;
+        long v = strtol(l, &end, 10);
+        if (!*l || *end || v < 1 || v > max)
+            linli_field(&err, "limit", "must be a whole number from 1 to %d", max);
+        else
+            *limit = (int)v;
+    }
+    const char *c = http_query(req, "cursor");
+    if (c && cursor_decode(c, cursor_id) != 0)
+        linli_field(&err, "cursor", "is not a cursor this server gave out");
+    if (err.nfields) {
+        http_respond_problem(req, 422, &err);
+        return -1;
+    }
+    return 0;
+}
+
+int api_path_id(struct http_request *req, int index, int64_t *id)
+{
+    const char *s = index < req->nparams ? req->params[index] : NULL;
+    char *end;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || !*s || *end || v <= 0) {
+        struct linli_err err;
+        linli_err_clear(&err);
+        linli_fail(&err, LINLI_ENOTFOUND, "No resource at %s.", req->path);
+        http_respond_problem(req, 404, &err);
+        return -1;
+    }
+    *id = v;
+    return 0;
+}
+
+json_t *api_list(json_t *items, int64_t next_id)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "items", items);
+    if (next_id) {
+        char c[CURSOR_MAX];
+        cursor_encode(next_id, c);
+        json_object_set_new(o, "next_cursor", json_string(c));
+    } else {
+        json_object_set_new(o, "next_cursor", json_null());
+    }
+    return o;
+}
+
+json_t *api_time(int64_t ms)
+{
+    if (!ms)
+        return json_null();
+    char t[32];
+    return json_string(clock_format_rfc3339(ms, t, sizeof t));
+}
+
+json_t *api_user_json(const struct user *u)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(u->id));
+    json_object_set_new(o, "username", json_string(u->username));
+    json_object_set_new(o, "display_name", json_string(u->display_name));
+    json_object_set_new(o, "role", json_string(role_name(u->role)));
+    json_object_set_new(o, "scope", u->scope[0] ? json_string(u->scope) : json_null());
+    json_object_set_new(o, "disabled", json_boolean(u->disabled));
+    json_object_set_new(o, "has_password", json_boolean(u->has_password));
+    json_object_set_new(o, "created_at", api_time(u->created_at));
+    json_object_set_new(o, "updated_at", api_time(u->updated_at));
+    return o;
+}

@@ -1,0 +1,66 @@
+/* api.h - the HTTP API under /api/v1: decoding requests into domain calls and
+ * encoding their results. Handlers live in one file per resource
+ * (api_auth.c, api_users.c, ...); this header holds what they share. */
+#ifndef LINLI_API_H
+#define LINLI_API_H
+
+#include "base/jx.h"
+#include "domain/domain.h"
+#include "domain/principal.h"
+#include "domain/users.h"
+#include "net/http.h"
+#include "net/sse.h"
+
+struct api {
+    struct domain *d;
+    struct http_server *http;
+    struct sse_hub *hub;
+    int64_t started_ms;
+    const char *version;
+    int list_limit_default;
+};
+
+/* The event filter to create the SSE hub with: who sees which topic. */
+sse_filter api_event_filter(void);
+
+/* Registers every route on a.http. Returns 0 or a negative status. */
+int api_register(struct api *a);
+
+/* Each api_*.c adds its routes. */
+int api_auth_routes(struct api *a);
+int api_users_routes(struct api *a);
+int api_audit_routes(struct api *a);
+int api_system_routes(struct api *a);
+int api_events_routes(struct api *a);
+
+/* ---- shared helpers; each one that fails has already answered ---- */
+
+/* Authenticates the bearer token of `req` into `who`. On failure answers 401
+ * (or 503) and returns nonzero. */
+int api_auth(struct api *a, struct http_request *req, struct principal *who);
+/* The same, also filling the caller's account. */
+int api_auth_user(struct api *a, struct http_request *req, struct principal *who,
+                  struct user *user);
+
+/* Parses and checks a JSON object body. Returns NULL after answering 400/415/422. */
+json_t *api_body(struct http_request *req, const struct jx_field *fields, size_t n);
+
+/* Checks query parameters against `allowed`; answers 422 and returns nonzero on unknown ones. */
+int api_query(struct http_request *req, const char *const *allowed);
+
+/* Reads ?limit= and ?cursor=; answers 422 and returns nonzero when malformed. */
+int api_page(struct api *a, struct http_request *req, int max, int *limit, int64_t *cursor_id);
+
+/* Parses a positive integer id from a path parameter; answers 404 otherwise. */
+int api_path_id(struct http_request *req, int index, int64_t *id);
+
+/* Answers with the error record. */
+void api_error(struct http_request *req, const struct linli_err *err);
+
+/* {"items": items, "next_cursor": ...} */
+json_t *api_list(json_t *items, int64_t next_id);
+
+json_t *api_time(int64_t ms); /* RFC 3339 string, or null for 0 */
+json_t *api_user_json(const struct user *u);
+
+#endif

@@ -1,0 +1,73 @@
+/* api_auth.c - POST /api/v1/auth/login, POST /api/v1/auth/logout, GET /api/v1/me. */
+#include "api/api.h"
+
+#include "domain/auth.h"
+
+#include <string.h>
+
+static void login(struct http_request *req, void *ctx)
+{
+    struct api *a = ctx;
+    static const struct jx_field fields[] = {
+        {"username", JX_STRING, true, false, 64},
+        {"password", JX_STRING, true, false, 256},
+    };
+    json_t *body = api_body(req, fields, 2);
+    if (!body)
+        return;
+    struct linli_err err;
+    linli_err_clear(&err);
+    struct login_result res;
+    int rc = auth_login(a->d, jx_str(body, "username"), jx_str(body, "password"), req->ip,
+                        req->id_text, &res, &err);
+    json_decref(body);
+    if (rc) {
+        if (rc == LINLI_EUNAUTH)
+            http_add_header(req, "WWW-Authenticate", "Bearer realm=\"linli\"");
+        api_error(req, &err);
+        return;
+    }
+    json_t *out = json_object();
+    json_object_set_new(out, "token", json_string(res.token));
+    json_object_set_new(out, "token_type", json_string("Bearer"));
+    json_object_set_new(out, "expires_at", api_time(res.expires_at));
+    json_object_set_new(out, "user", api_user_json(&res.user));
+    sodium_memzero(res.token, sizeof res.token);
+    http_respond_json(req, 200, out);
+}
+
+static void logout(struct http_request *req, void *ctx)
+{
+    struct api *a = ctx;
+    struct principal who;
+    if (api_auth(a, req, &who) || api_query(req, (const char *const[]){NULL}))
+        return;
+    struct linli_err err;
+    linli_err_clear(&err);
+    const char *token = http_header(req, "Authorization") + 7;
+    if (auth_logout(a->d, &who, token, &err)) {
+        api_error(req, &err);
+        return;
+    }
+    http_respond(req, 204, NULL, "", 0);
+}
+
+static void me(struct http_request *req, void *ctx)
+{
+    struct api *a = ctx;
+    struct principal who;
+    struct user u;
+    if (api_auth_user(a, req, &who, &u) || api_query(req, (const char *const[]){NULL}))
+        return;
+    http_respond_json(req, 200, api_user_json(&u));
+}
+
+int api_auth_routes(struct api *a)
+{
+    int rc;
+    if ((rc = http_route(a->http, "POST", "/api/v1/auth/login", login, a)) < 0 ||
+        (rc = http_route(a->http, "POST", "/api/v1/auth/logout", logout, a)) < 0 ||
+        (rc = http_route(a->http, "GET", "/api/v1/me", me, a)) < 0)
+        return rc;
+    return 0;
+}

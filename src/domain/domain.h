@@ -1,0 +1,21 @@
+/* domain.h - what every domain call needs: the store to read and write, the
+ * bus to announce committed changes, and the settings of the domain. One
+ * instance per process, made by linlid or linli at start. */
+#ifndef LINLI_DOMAIN_H
+#define LINLI_DOMAIN_H
+
+#include "base/bus.h"
+#include "store/store.h"
+
+struct auth;
+
+struct domain {
+    struct store *store;
+    struct bus *bus; /* may be NULL (command line): nothing is published */
+    struct auth *auth;
+};
+
+/* Publishes `payload` (reference taken) on the bus if there is one. */
+void domain_publish(struct domain *d, const char *topic, json_t *payload);
+
+#endif

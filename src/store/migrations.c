@@ -1,0 +1,62 @@
+/* migrations.c - the schema steps. Each step runs once, in order, inside one
+ * transaction, and moves PRAGMA user_version to its number. A released step
+ * is never edited: a change is a new step.
+ *
+ * Types are kept to what PostgreSQL also has (TEXT, BIGINT, INTEGER); a
+ * PostgreSQL driver carries its own DDL for the few places SQLite differs
+ * (INTEGER PRIMARY KEY identity columns, triggers). */
+#include "store/migrations.h"
+
+const struct migration store_migrations[] = {
+    {1, "accounts, sessions, audit log, idempotency keys",
+     "CREATE TABLE users ("
+     "  id INTEGER PRIMARY KEY,"
+     "  username TEXT NOT NULL UNIQUE,"
+     "  display_name TEXT NOT NULL DEFAULT '',"
+     "  role TEXT NOT NULL,"
+     "  scope TEXT,"
+     "  password_hash TEXT,"
+     "  disabled INTEGER NOT NULL DEFAULT 0,"
+     "  created_at BIGINT NOT NULL,"
+     "  updated_at BIGINT NOT NULL"
+     ");"
+     "CREATE TABLE sessions ("
+     "  token_hash TEXT PRIMARY KEY,"
+     "  user_id BIGINT NOT NULL REFERENCES users(id),"
+     "  created_at BIGINT NOT NULL,"
+     "  expires_at BIGINT NOT NULL,"
+     "  revoked_at BIGINT,"
+     "  ip TEXT"
+     ");"
+     "CREATE INDEX sessions_user ON sessions(user_id);"
+     "CREATE INDEX sessions_expiry ON sessions(expires_at);"
+     "CREATE TABLE audit_log ("
+     "  id INTEGER PRIMARY KEY,"
+     "  at BIGINT NOT NULL,"
+     "  user_id BIGINT,"
+     "  username TEXT,"
+     "  action TEXT NOT NULL,"
+     "  object TEXT,"
+     "  detail TEXT,"
+     "  ip TEXT,"
+     "  request_id TEXT"
+     ");"
+     "CREATE INDEX audit_user ON audit_log(user_id, id);"
+     "CREATE INDEX audit_action ON audit_log(action, id);"
+     "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+     "CREATE TABLE idempotency_keys ("
+     "  user_id BIGINT NOT NULL,"
+     "  idem_key TEXT NOT NULL,"
+     "  route TEXT NOT NULL,"
+     "  request_hash TEXT NOT NULL,"
+     "  resource_id BIGINT NOT NULL,"
+     "  created_at BIGINT NOT NULL,"
+     "  PRIMARY KEY (user_id, idem_key)"
+     ");"
+     "CREATE INDEX idempotency_age ON idempotency_keys(created_at);"},
+};
+
+const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);
