@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 DB     ?= linli.db
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all deps build run test install format bench tsan fuzz clean
+.PHONY: all deps deps-extra build run test install format bench tsan fuzz clean
 
 all: build
 
@@ -27,10 +27,13 @@ test: deps
 install: build
 	@cmake --install build/release --prefix "$(PREFIX)"
 
-format:
+deps-extra:
+	@./scripts/install-deps.sh deps/debian.txt deps/debian-extra.txt
+
+format: deps-extra
 	@clang-format -i $$(find src tests fuzz bench -name '*.[ch]')
 
-bench: build
+bench: build deps-extra
 	@./bench/run.sh
 
 tsan: deps
@@ -38,7 +41,7 @@ tsan: deps
 	@cmake --build --preset tsan
 	@ctest --preset tsan
 
-fuzz: deps
+fuzz: deps-extra
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz
 	@./fuzz/run.sh

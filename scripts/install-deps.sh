@@ -1,12 +1,12 @@
 #!/bin/sh
-# Installs the Debian packages listed in deps/debian.txt that are not yet
-# installed. Uses sudo when not root. Does nothing when all are present.
+# Installs the Debian packages listed in the given files (default
+# deps/debian.txt) that are not yet installed. Uses sudo when not root. Does nothing when all are present.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-list="$here/deps/debian.txt"
-[ $# -gt 0 ] && list="$*"
+[ $# -gt 0 ] || set -- deps/debian.txt
 missing=""
-for f in $list; do
+for f in "$@"; do
+  case "$f" in /*) ;; *) f="$here/$f" ;; esac
   for p in $(grep -v '^#' "$f" | sed 's/#.*//' | tr -s ' \n' ' '); do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     case "$st" in *"install ok installed"*) ;; *) missing="$missing $p" ;; esac
