@@ -22,6 +22,8 @@ void arena_init(struct arena *a, size_t chunk_size)
 void *arena_alloc(struct arena *a, size_t size)
 {
     const size_t align = alignof(max_align_t);
+    if (size > SIZE_MAX / 2)
+        return NULL; /* no request needs this; refusing avoids overflow below */
     size = (size + align - 1) & ~(align - 1);
     struct arena_chunk *c = a->head;
     if (!c || c->size - c->used < size) {
@@ -49,6 +51,8 @@ void *arena_alloc(struct arena *a, size_t size)
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
+    if (n == SIZE_MAX)
+        return NULL;
     char *p = arena_alloc(a, n + 1);
     if (p) {
         memcpy(p, s, n);

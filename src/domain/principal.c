@@ -53,7 +53,7 @@ int area_code_normalize(const char *in, char out[AREA_CODE_LEN + 1], const char 
             return -1;
         }
     }
-    if (in[0] == '0' || !strncmp(in + 2, "0000", 4)) {
+    if (in[0] == '0' || !strncmp(in + 4, "00", 2)) {
         *why = "is not a district-level or lower area code";
         return -1;
     }

@@ -52,6 +52,7 @@ struct store {
     struct write_job *head, *tail;
     int queued;
     int stopping;
+    int callers; /* threads inside store_write; close waits for them to leave */
 
     struct store_conn *readers;
     int *free_readers; /* stack of indexes */
@@ -235,7 +236,9 @@ int store_latest_schema_version(void)
     return store_migrations[store_migration_count - 1].version;
 }
 
-static int migrate(struct store *s, struct linli_err *err)
+/* Refuses a file that is not a Linli database or is newer than this program,
+ * before anything (even the journal mode) is changed in it. */
+static int identify(struct store *s, struct linli_err *err)
 {
     struct store_conn *c = &s->writer;
     int app = pragma_int(c, "PRAGMA application_id");
@@ -254,6 +257,14 @@ static int migrate(struct store *s, struct linli_err *err)
                           "database %s has schema version %d, newer than this program "
                           "understands (%d); run a newer Linli release with it",
                           s->path, version, latest);
+    s->schema_version = version;
+    return LINLI_OK;
+}
+
+static int migrate(struct store *s, struct linli_err *err)
+{
+    struct store_conn *c = &s->writer;
+    int version = s->schema_version;
     for (int i = 0; i < store_migration_count; i++) {
         const struct migration *m = &store_migrations[i];
         if (m->version <= version)
@@ -281,49 +292,73 @@ static int migrate(struct store *s, struct linli_err *err)
 
 /* ---- the writer ---- */
 
+/* Runs one batch. Each job gets a savepoint so its failure undoes only its
+ * own work. Some errors (I/O, disk full, out of memory, OR ROLLBACK) make
+ * SQLite abandon the whole transaction; the jobs already run in it are then
+ * lost, so they are told so (EIO), and the rest go on in a new transaction. */
+static int batch_begin(struct store_conn *c)
+{
+    return sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+}
+
+static void fail_jobs(struct write_job *from, struct write_job *to, const char *why)
+{
+    for (struct write_job *j = from; j && j != to; j = j->next)
+        if (j->rc == LINLI_OK)
+            j->rc = linli_fail(j->err, LINLI_EIO, "%s; nothing was saved", why);
+}
+
 static void run_batch(struct store *s, struct write_job *batch, int n)
 {
     struct store_conn *c = &s->writer;
     int64_t t0 = clock_mono_us();
-    struct linli_err begin_err;
-    linli_err_clear(&begin_err);
-    int rc = conn_exec(c, "BEGIN IMMEDIATE", &begin_err);
-    if (rc) {
-        for (struct write_job *j = batch; j; j = j->next) {
-            j->rc = linli_fail(j->err, LINLI_EIO, "the store could not start a transaction");
-        }
-        log_error("store: BEGIN failed: %s", begin_err.detail);
-        atomic_fetch_add(&s->commit_failures, 1);
-        return;
-    }
-    int any_ok = 0;
+    struct write_job *segment = batch; /* first job of the current transaction */
+    int in_txn = batch_begin(c) == SQLITE_OK;
     for (struct write_job *j = batch; j; j = j->next) {
-        /* A savepoint per job: a job that fails undoes only its own work. */
-        if (n > 1)
-            sqlite3_exec(c->db, "SAVEPOINT job", NULL, NULL, NULL);
+        if (!in_txn) {
+            log_error("store: cannot begin a transaction: %s", sqlite3_errmsg(c->db));
+            j->rc = linli_fail(j->err, LINLI_EIO, "the store could not start a transaction");
+            if (j->next && (in_txn = batch_begin(c) == SQLITE_OK))
+                segment = j->next;
+            continue;
+        }
+        int sp = n > 1 && sqlite3_exec(c->db, "SAVEPOINT job", NULL, NULL, NULL) == SQLITE_OK;
+        if (n > 1 && !sp) {
+            j->rc = linli_fail(j->err, LINLI_EIO, "the store could not start the change");
+            continue;
+        }
         j->rc = j->fn(c, j->arg, j->err);
         conn_reset_busy(c);
-        if (j->rc != LINLI_OK) {
-            if (n > 1)
-                sqlite3_exec(c->db, "ROLLBACK TO job", NULL, NULL, NULL);
-        } else {
-            any_ok = 1;
-        }
-        if (n > 1)
-            sqlite3_exec(c->db, "RELEASE job", NULL, NULL, NULL);
-    }
-    if (!any_ok) {
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-    } else {
-        rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-        if (rc != SQLITE_OK) {
-            log_error("store: COMMIT failed: %s", sqlite3_errmsg(c->db));
-            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        if (sqlite3_get_autocommit(c->db)) {
+            /* SQLite rolled the whole transaction back under us. */
+            log_error("store: a write job's error ended the transaction; %s",
+                      "earlier jobs in it are reported failed");
+            if (j->rc == LINLI_OK)
+                j->rc = linli_fail(j->err, LINLI_EIO, "the store lost the transaction");
+            fail_jobs(segment, j, "the store lost the transaction");
             atomic_fetch_add(&s->commit_failures, 1);
-            for (struct write_job *j = batch; j; j = j->next)
-                if (j->rc == LINLI_OK)
-                    j->rc = linli_fail(j->err, LINLI_EIO,
-                                       "the store could not commit the change; nothing was saved");
+            in_txn = j->next && batch_begin(c) == SQLITE_OK;
+            segment = j->next;
+            continue;
+        }
+        if (sp) {
+            if (j->rc != LINLI_OK)
+                sqlite3_exec(c->db, "ROLLBACK TO job", NULL, NULL, NULL);
+            sqlite3_exec(c->db, "RELEASE job", NULL, NULL, NULL);
+        }
+    }
+    if (in_txn) {
+        int any_ok = 0;
+        for (struct write_job *j = segment; j; j = j->next)
+            any_ok |= j->rc == LINLI_OK;
+        if (!any_ok) {
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        } else if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            log_error("store: COMMIT failed: %s", sqlite3_errmsg(c->db));
+            if (!sqlite3_get_autocommit(c->db))
+                sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+            atomic_fetch_add(&s->commit_failures, 1);
+            fail_jobs(segment, NULL, "the store could not commit the change");
         } else {
             atomic_fetch_add(&s->commits, 1);
         }
@@ -377,6 +412,7 @@ int store_write(struct store *s, store_fn fn, void *arg, struct linli_err *err)
         pthread_mutex_unlock(&s->lock);
         return linli_fail(err, LINLI_ESHUTDOWN, "the server is shutting down; try again shortly");
     }
+    s->callers++;
     if (s->tail)
         s->tail->next = &job;
     else
@@ -387,6 +423,8 @@ int store_write(struct store *s, store_fn fn, void *arg, struct linli_err *err)
     pthread_cond_signal(&s->work);
     while (!job.done)
         pthread_cond_wait(&s->done, &s->lock);
+    if (--s->callers == 0 && s->stopping)
+        pthread_cond_broadcast(&s->done); /* store_close may be waiting for us */
     pthread_mutex_unlock(&s->lock);
     return job.rc;
 }
@@ -470,7 +508,7 @@ int store_open(const struct store_options *o, struct store **out, struct linli_e
     hist_init(&s->commit_seconds, commit_bounds, 12);
 
     int rc = conn_open(s, &s->writer, o->create, 0, err);
-    if (rc)
+    if (rc || (rc = identify(s, err)))
         goto fail;
     /* WAL before anything else; synchronous=FULL so a commit is on disk when
      * COMMIT returns. The writer never checkpoints on its own (that would
@@ -547,6 +585,11 @@ void store_close(struct store *s)
     pthread_cond_broadcast(&s->cp_cond);
     pthread_mutex_unlock(&s->lock);
     pthread_join(s->writer_thread, NULL); /* drains the queue first */
+    /* Callers whose jobs just finished may still be waking up on our lock. */
+    pthread_mutex_lock(&s->lock);
+    while (s->callers > 0)
+        pthread_cond_wait(&s->done, &s->lock);
+    pthread_mutex_unlock(&s->lock);
     if (s->checkpoint_started)
         pthread_join(s->checkpoint_thread, NULL);
     for (int i = 0; i < s->opt.readers; i++)
