@@ -7,6 +7,11 @@
  * (INTEGER PRIMARY KEY identity columns, triggers). */
 #include "store/migrations.h"
 
+/* Later steps live beside the module that owns their tables. */
+extern const char registry_schema_sql[];  /* src/domain/registry_schema.c */
+extern const char stations_schema_sql[];  /* src/domain/stations_schema.c */
+extern const char people_schema_sql[];    /* src/domain/people_schema.c */
+
 const struct migration store_migrations[] = {
     {1, "accounts, sessions, audit log, idempotency keys",
      "CREATE TABLE users ("
@@ -57,6 +62,9 @@ const struct migration store_migrations[] = {
      "  PRIMARY KEY (user_id, idem_key)"
      ");"
      "CREATE INDEX idempotency_age ON idempotency_keys(created_at);"},
+    {2, "areas and their history", registry_schema_sql},
+    {3, "social-work stations and support teams", stations_schema_sql},
+    {4, "residents and emergency contacts", people_schema_sql},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

@@ -1,0 +1,47 @@
+/* people_schema.c - schema step 4: residents' profiles and their ordered
+ * emergency contacts. Birth date and sex are derived from the ID number on
+ * the way in and stored for indexing; age is computed when read. Names are
+ * indexed for Chinese substring search with an FTS5 trigram table kept in
+ * step by triggers (a PostgreSQL driver uses pg_trgm instead). */
+const char people_schema_sql[] =
+    "CREATE TABLE people ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  id_number TEXT UNIQUE,"          /* normalised (upper-case X); NULL when not given */
+    "  birth_date TEXT,"                /* YYYY-MM-DD, from the ID number */
+    "  sex TEXT,"                       /* M or F, from the ID number */
+    "  phone TEXT,"                     /* digits only */
+    "  address TEXT NOT NULL DEFAULT '',"
+    "  lat DOUBLE PRECISION,"           /* home point, WGS-84 */
+    "  lon DOUBLE PRECISION,"
+    "  community_code TEXT NOT NULL REFERENCES areas(code),"
+    "  living_alone INTEGER NOT NULL DEFAULT 0,"
+    "  care_level TEXT NOT NULL DEFAULT 'self_care'," /* self_care, partly_dependent, dependent */
+    "  disability TEXT,"
+    "  subsidy_class TEXT,"
+    "  conditions TEXT NOT NULL DEFAULT '[]',"        /* JSON array of strings */
+    "  consent INTEGER NOT NULL DEFAULT 0,"
+    "  consent_at BIGINT,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL"
+    ");"
+    "CREATE INDEX people_community ON people(community_code, id);"
+    "CREATE INDEX people_phone ON people(phone);"
+    "CREATE INDEX people_birth ON people(birth_date);"
+    "CREATE TABLE emergency_contacts ("
+    "  person_id BIGINT NOT NULL REFERENCES people(id),"
+    "  position INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  relation TEXT NOT NULL DEFAULT '',"
+    "  phone TEXT NOT NULL,"
+    "  PRIMARY KEY (person_id, position)"
+    ");"
+    "CREATE VIRTUAL TABLE people_fts USING fts5(name, content='people', content_rowid='id',"
+    "  tokenize='trigram');"
+    "CREATE TRIGGER people_fts_insert AFTER INSERT ON people BEGIN"
+    "  INSERT INTO people_fts(rowid, name) VALUES (new.id, new.name); END;"
+    "CREATE TRIGGER people_fts_delete AFTER DELETE ON people BEGIN"
+    "  INSERT INTO people_fts(people_fts, rowid, name) VALUES ('delete', old.id, old.name); END;"
+    "CREATE TRIGGER people_fts_update AFTER UPDATE OF name ON people BEGIN"
+    "  INSERT INTO people_fts(people_fts, rowid, name) VALUES ('delete', old.id, old.name);"
+    "  INSERT INTO people_fts(rowid, name) VALUES (new.id, new.name); END;";
