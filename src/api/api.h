@@ -23,6 +23,10 @@ struct api {
 /* The event filter to create the SSE hub with: who sees which topic. */
 sse_filter api_event_filter(void);
 
+/* What linlid does with each bus event: revocations end the streams of the
+ * sessions concerned; everything else goes to the streams allowed to see it. */
+void api_events_on_bus(struct sse_hub *hub, const char *topic, json_t *payload);
+
 /* Registers every route on a.http. Returns 0 or a negative status. */
 int api_register(struct api *a);
 

@@ -21,6 +21,25 @@ static bool event_visible(const void *ctx, const char *topic, json_t *payload)
     return false;
 }
 
+static bool revoked_matches(const void *ctx, void *arg)
+{
+    const struct principal *who = ctx;
+    json_t *ev = arg;
+    const char *session = json_string_value(json_object_get(ev, "session"));
+    return who->user_id == json_integer_value(json_object_get(ev, "user_id")) &&
+           (!session || !strcmp(session, who->session));
+}
+
+void api_events_on_bus(struct sse_hub *hub, const char *topic, json_t *payload)
+{
+    /* A stream lives only as long as the session it was opened with. */
+    if (!strcmp(topic, "auth.revoked")) {
+        sse_close_where(hub, revoked_matches, payload);
+        return;
+    }
+    sse_broadcast(hub, topic, payload);
+}
+
 static void events(struct http_request *req, void *ctx)
 {
     struct api *a = ctx;

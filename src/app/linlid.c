@@ -105,7 +105,7 @@ struct app {
 
 static void on_bus_event(const char *topic, json_t *payload, void *ctx)
 {
-    sse_broadcast(ctx, topic, payload);
+    api_events_on_bus(ctx, topic, payload);
 }
 
 static void heartbeat_job(void *arg)

@@ -401,6 +401,7 @@ int auth_authenticate(struct domain *d, const char *token, struct principal *out
                           "The token is unknown, expired or revoked; log in again.");
     if (user)
         *user = l.u;
+    snprintf(out->session, sizeof out->session, "%.16s", th);
     return LINLI_OK;
 }
 
@@ -429,7 +430,15 @@ int auth_logout(struct domain *d, const struct principal *who, const char *token
     char th[65];
     token_hash(token, th);
     struct revoke_job j = {who, th};
-    return store_write(d->store, revoke_job, &j, err);
+    int rc = store_write(d->store, revoke_job, &j, err);
+    if (rc == LINLI_OK) {
+        char session[17];
+        snprintf(session, sizeof session, "%.16s", th);
+        domain_publish(d, "auth.revoked",
+                       json_pack("{s:I, s:s}", "user_id", (json_int_t)who->user_id, "session",
+                                 session));
+    }
+    return rc;
 }
 
 int auth_revoke_user_sessions(struct store_conn *c, int64_t user_id, struct linli_err *err)

@@ -8,11 +8,15 @@
 #include "store/store.h"
 
 struct auth;
+struct boundary;
 
 struct domain {
     struct store *store;
     struct bus *bus; /* may be NULL (command line): nothing is published */
     struct auth *auth;
+    /* The district's outline (WGS-84) and its code, when loaded; NULL otherwise. */
+    struct boundary *boundary;
+    char boundary_code[13];
 };
 
 /* Publishes `payload` (reference taken) on the bus if there is one. */

@@ -28,6 +28,7 @@ struct principal {
     char scope[AREA_CODE_LEN + 1]; /* "" when the role has no area scope */
     char ip[64];          /* where the call came from: an address, or "cli" */
     char request_id[24];
+    char session[17]; /* first 16 hex digits of the token's hash: names the session */
 };
 
 const char *role_name(enum role r);

@@ -168,8 +168,9 @@ struct create_job {
 
 static json_t *user_summary(const struct user *u)
 {
-    return json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)u->id, "username", u->username, "role",
-                     role_name(u->role), "scope", u->scope);
+    return json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)u->id, "username", u->username,
+                     "role", role_name(u->role), "scope",
+                     u->scope[0] ? json_string(u->scope) : json_null());
 }
 
 static int create_job(struct store_conn *c, void *arg, struct linli_err *err)
@@ -322,6 +323,7 @@ struct update_job {
     char scope[AREA_CODE_LEN + 1];
     const char *hash;
     struct user *out;
+    bool sessions_ended;
 };
 
 static int update_job(struct store_conn *c, void *arg, struct linli_err *err)
@@ -368,6 +370,7 @@ static int update_job(struct store_conn *c, void *arg, struct linli_err *err)
         strcmp(scope, before.scope) != 0) {
         if ((rc = auth_revoke_user_sessions(c, j->id, err)))
             return rc;
+        j->sessions_ended = true;
     }
     if ((rc = load_in_job(c, j->id, j->out, err)))
         return rc;
@@ -424,6 +427,8 @@ int users_update(struct domain *d, const struct principal *who, int64_t id,
     sodium_memzero(hash, sizeof hash);
     if (rc)
         return rc;
+    if (j.sessions_ended)
+        domain_publish(d, "auth.revoked", json_pack("{s:I}", "user_id", (json_int_t)id));
     domain_publish(d, "user.updated", user_summary(out));
     return LINLI_OK;
 }

@@ -668,6 +668,39 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("http: %s", msg);
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes the path and query values in place, except %00: a NUL
+ * would cut the text short and make us answer for a different path than the
+ * one asked for, so it stays as the three characters "%00" (and so matches
+ * no route and no file). */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *w = s;
+    for (const char *r = s; *r;) {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 && (hi | lo)) {
+            *w++ = (char)(hi * 16 + lo);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 static int parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len, int *v6)
 {
     char host[128];
@@ -730,6 +763,7 @@ int http_start(struct http_server *s, struct linli_err *err)
         (unsigned)s->opt.conn_per_ip, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)s->opt.max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
         MHD_OPTION_END);
     if (!s->daemon)
         return linli_fail(err, LINLI_EIO,

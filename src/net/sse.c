@@ -177,6 +177,25 @@ void sse_heartbeat(struct sse_hub *h)
     pthread_mutex_unlock(&h->lock);
 }
 
+int sse_close_where(struct sse_hub *h, sse_match match, void *ctx)
+{
+    int n = 0;
+    pthread_mutex_lock(&h->lock);
+    for (struct sse_client *c = h->clients; c; c = c->next) {
+        if (!match(c->who, ctx))
+            continue;
+        pthread_mutex_lock(&c->lock);
+        if (!c->dead && c->stream) {
+            c->dead = true;
+            http_stream_resume(c->stream);
+            n++;
+        }
+        pthread_mutex_unlock(&c->lock);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return n;
+}
+
 int sse_count(struct sse_hub *h)
 {
     pthread_mutex_lock(&h->lock);

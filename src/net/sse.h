@@ -34,6 +34,11 @@ void sse_broadcast(struct sse_hub *hub, const char *topic, json_t *payload);
  * out idle streams and reveals clients that went away. */
 void sse_heartbeat(struct sse_hub *hub);
 
+/* Ends every stream whose subscriber `match` accepts (e.g. those of a user
+ * whose sessions were revoked). Returns how many. */
+typedef bool (*sse_match)(const void *who, void *ctx);
+int sse_close_where(struct sse_hub *hub, sse_match match, void *ctx);
+
 int sse_count(struct sse_hub *hub);
 
 #endif
