@@ -36,6 +36,7 @@ int api_users_routes(struct api *a);
 int api_audit_routes(struct api *a);
 int api_system_routes(struct api *a);
 int api_events_routes(struct api *a);
+int api_areas_routes(struct api *a);
 
 /* ---- shared helpers; each one that fails has already answered ---- */
 

@@ -10,6 +10,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "domain/auth.h"
+#include "domain/registry.h"
 #include "jobs/scheduler.h"
 #include "net/sse.h"
 
@@ -31,6 +32,8 @@ struct settings {
     char static_dir[1024];
     char log_level[16];
     char admin_password[PASSWORD_MAX + 1];
+    char boundary[1024];
+    char boundary_area[16];
     int log_requests;
     long threads, max_body, conn_per_ip, max_connections, idle_timeout, stop_grace;
     long readers, batch_max, checkpoint_ms;
@@ -55,6 +58,11 @@ static const struct cfg_option options[] = {
      "write one line per request to stderr"},
     {"admin-password", CFG_STR, S(admin_password), sizeof(((struct settings *)0)->admin_password),
      "", 0, 0, "password for the admin account made on first start (else a random one is printed)"},
+    {"boundary", CFG_STR, S(boundary), sizeof(((struct settings *)0)->boundary),
+     "data/chaoyang/boundary_gcj02.geojson", 0, 0,
+     "GeoJSON outline (GCJ-02) of the district, for \"is this point in the district\""},
+    {"boundary-area", CFG_STR, S(boundary_area), sizeof(((struct settings *)0)->boundary_area),
+     "110105", 0, 0, "the area code that outline belongs to"},
     {"threads", CFG_INT, S(threads), 0, "4", 1, 256, "HTTP worker threads (epoll)"},
     {"max-body", CFG_INT, S(max_body), 0, "1048576", 1024, 1L << 30,
      "largest request body in bytes; larger ones get 413"},
@@ -200,6 +208,19 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (set.boundary[0]) {
+        const char *why;
+        struct linli_err gerr;
+        linli_err_clear(&gerr);
+        if (area_code_normalize(set.boundary_area, app.d.boundary_code, &why) != 0) {
+            log_error("linlid: --boundary-area %s %s", set.boundary_area, why);
+            return 2;
+        }
+        app.d.boundary = boundary_load_gcj02(set.boundary, &gerr);
+        if (!app.d.boundary)
+            log_warn("linlid: %s; point-in-district checks are off", gerr.detail);
+    }
+
     char generated[32];
     bool created;
     struct linli_err berr;
@@ -265,6 +286,7 @@ int main(int argc, char **argv)
     sse_hub_free(app.hub);
     bus_free(app.d.bus);
     auth_free(app.d.auth);
+    boundary_free(app.d.boundary);
     log_info("linlid: stopped cleanly");
     return 0;
 }

@@ -163,7 +163,6 @@ int cli_import_areas(struct cli *c, int argc, char **argv)
         if (!seen) {
             struct area_row *d = add_row(&rows);
             snprintf(d->code, sizeof d->code, "%s", rows.v[i].parent_code);
-            snprintf(d->name, sizeof d->name, "%.6s", d->code);
             snprintf(d->kind, sizeof d->kind, "district");
         }
     }

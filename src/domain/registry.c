@@ -193,7 +193,7 @@ static int import_job(struct store_conn *c, void *arg, struct linli_err *err)
                 if (!st)
                     return err->status;
                 sqlite3_bind_text(st, 1, row->code, -1, SQLITE_STATIC);
-                sqlite3_bind_text(st, 2, row->name, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 2, row->name[0] ? row->name : row->code, -1, SQLITE_STATIC);
                 sqlite3_bind_int(st, 3, level);
                 sqlite3_bind_text(st, 4, row->kind, -1, SQLITE_STATIC);
                 if (parent)
@@ -207,14 +207,17 @@ static int import_job(struct store_conn *c, void *arg, struct linli_err *err)
                 r->added++;
                 continue;
             }
-            bool renamed = strcmp(old.name, row->name) != 0;
+            /* A district row may come without a name (the lists name only
+             * streets and communities): it keeps the one it has. */
+            const char *name = row->name[0] ? row->name : old.name;
+            bool renamed = strcmp(old.name, name) != 0;
             bool moved = strcmp(old.parent_code, parent ? parent : "") != 0;
             bool restored = old.retired_edition != 0;
             sqlite3_stmt *st = store_stmt(c, SQL_AREA_UPDATE_IMPORT, err);
             if (!st)
                 return err->status;
             sqlite3_bind_text(st, 1, row->code, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, row->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(st, 3, row->kind, -1, SQLITE_STATIC);
             if (parent)
                 sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
@@ -223,7 +226,7 @@ static int import_job(struct store_conn *c, void *arg, struct linli_err *err)
             if ((rc = sqlite3_step(st)) != SQLITE_DONE)
                 return store_fail(c, rc, "updating an area", err);
             if (renamed && (rc = area_event(c, row->code, j->edition, "renamed", old.name,
-                                            row->name, NULL, err)))
+                                            name, NULL, err)))
                 return rc;
             if (moved && (rc = area_event(c, row->code, j->edition, "moved", old.parent_code,
                                           parent, NULL, err)))
@@ -325,7 +328,7 @@ static int check_rows(const struct area_row *rows, size_t n, struct linli_err *e
             linli_field(err, field, "code %s is not a 12-digit area code", r->code);
         else if (level < 0 || area_code_level(r->code) != level)
             linli_field(err, field, "code %s does not fit the kind \"%s\"", r->code, r->kind);
-        else if (!r->name[0] || jx_utf8_len(r->name) > AREA_NAME_MAX)
+        else if ((!r->name[0] && level > 0) || jx_utf8_len(r->name) > AREA_NAME_MAX)
             linli_field(err, field, "the name of %s is empty or too long", r->code);
         else if (level > 0 && row_index(rows, n, r->parent_code) < 0)
             linli_field(err, field, "the parent %s of %s is not in the list", r->parent_code,

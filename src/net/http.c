@@ -206,7 +206,9 @@ void http_respond_owned(struct http_request *req, int status, const char *conten
 
 void http_respond_json(struct http_request *req, int status, json_t *v)
 {
-    char *text = json_dumps(v, JSON_COMPACT);
+    /* Ten significant digits keep coordinates to about a centimetre
+     * without printing binary noise (39.920000000000002). */
+    char *text = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(v);
     if (!text) {
         static const char oom[] = "{\"title\":\"out of memory\",\"status\":500}";
