@@ -98,6 +98,9 @@ int clock_parse_rfc3339(const char *t, int64_t *ms)
     int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     int64_t days = (int64_t)era * 146097 + doe - 719468;
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + (s > 59 ? 59 : s) - offset * 60;
+    /* Only years 0001-9999 round-trip through clock_format_rfc3339. */
+    if (secs < -62135596800LL || secs >= 253402300800LL)
+        return -1;
     *ms = secs * 1000 + frac;
     return 0;
 }
