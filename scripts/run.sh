@@ -7,8 +7,13 @@ DB=${DB:-linli.db}
 LISTEN=${LISTEN:-127.0.0.1:8080}
 BIN=build/release
 if [ ! -f "$DB" ]; then
-  echo "linli: creating the database $DB"
-  "$BIN/linli" --db "$DB" init
+  echo "linli: creating the database $DB with a demo district (seed ${DEMO_SEED:-1})"
+  if ! "$BIN/linli" --db "$DB" init || \
+     ! "$BIN/linli" --db "$DB" demo --seed "${DEMO_SEED:-1}" --scale "${DEMO_SCALE:-1}"; then
+    echo "linli: could not build the demo database; removing the partial $DB" >&2
+    rm -f "$DB" "$DB-wal" "$DB-shm"
+    exit 1
+  fi
   echo
 fi
 echo "linli: starting linlid on http://$LISTEN  (Ctrl-C stops it)"

@@ -14,7 +14,9 @@ int api_register(struct api *a)
     int rc;
     if ((rc = api_system_routes(a)) < 0 || (rc = api_auth_routes(a)) < 0 ||
         (rc = api_users_routes(a)) < 0 || (rc = api_audit_routes(a)) < 0 ||
-        (rc = api_events_routes(a)) < 0 || (rc = api_areas_routes(a)) < 0)
+        (rc = api_events_routes(a)) < 0 || (rc = api_areas_routes(a)) < 0 ||
+        (rc = api_stations_routes(a)) < 0 || (rc = api_reports_routes(a)) < 0 ||
+        (rc = api_people_routes(a)) < 0)
         return rc;
     return LINLI_OK;
 }

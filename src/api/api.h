@@ -37,6 +37,9 @@ int api_audit_routes(struct api *a);
 int api_system_routes(struct api *a);
 int api_events_routes(struct api *a);
 int api_areas_routes(struct api *a);
+int api_stations_routes(struct api *a);
+int api_reports_routes(struct api *a);
+int api_people_routes(struct api *a);
 
 /* ---- shared helpers; each one that fails has already answered ---- */
 

@@ -39,7 +39,7 @@ struct settings {
     long readers, batch_max, checkpoint_ms;
     long token_ttl, hash_concurrency, hash_wait_ms, login_max_failures, login_max_failures_ip,
         login_window;
-    long sse_max, sse_queue, sse_heartbeat, purge_interval, page_size;
+    long sse_max, sse_queue, sse_heartbeat, purge_interval, page_size, session_cache_ms;
 };
 
 #define S(f) offsetof(struct settings, f)
@@ -63,7 +63,9 @@ static const struct cfg_option options[] = {
      "GeoJSON outline (GCJ-02) of the district, for \"is this point in the district\""},
     {"boundary-area", CFG_STR, S(boundary_area), sizeof(((struct settings *)0)->boundary_area),
      "110105", 0, 0, "the area code that outline belongs to"},
-    {"threads", CFG_INT, S(threads), 0, "4", 1, 256, "HTTP worker threads (epoll)"},
+    {"threads", CFG_INT, S(threads), 0, "16", 1, 256,
+     "HTTP worker threads (epoll); each write waits for its commit, so more threads let more "
+     "writes share one commit"},
     {"max-body", CFG_INT, S(max_body), 0, "1048576", 1024, 1L << 30,
      "largest request body in bytes; larger ones get 413"},
     {"conn-per-ip", CFG_INT, S(conn_per_ip), 0, "64", 1, 100000,
@@ -74,7 +76,7 @@ static const struct cfg_option options[] = {
      "seconds a connection may sit idle or mid-request before it is closed"},
     {"stop-grace", CFG_INT, S(stop_grace), 0, "10", 0, 600,
      "seconds to let requests in flight finish on shutdown"},
-    {"readers", CFG_INT, S(readers), 0, "4", 1, 64, "read connections to the database"},
+    {"readers", CFG_INT, S(readers), 0, "8", 1, 64, "read connections to the database"},
     {"batch-max", CFG_INT, S(batch_max), 0, "256", 1, 100000,
      "most writes committed in one transaction (1 = a transaction per write)"},
     {"checkpoint-ms", CFG_INT, S(checkpoint_ms), 0, "1000", 0, 3600000,
@@ -91,6 +93,9 @@ static const struct cfg_option options[] = {
      "failed logins per client address within the window before 429"},
     {"login-window", CFG_INT, S(login_window), 0, "900", 1, 86400,
      "seconds over which failed logins are counted"},
+    {"session-cache-ms", CFG_INT, S(session_cache_ms), 0, "2000", 0, 60000,
+     "milliseconds a checked login token is trusted from memory (0 = check the database every "
+     "time); changes made with the linli command reach a running server within this time"},
     {"sse-max", CFG_INT, S(sse_max), 0, "256", 1, 100000, "most live event streams at once"},
     {"sse-queue", CFG_INT, S(sse_queue), 0, "262144", 1024, 1L << 28,
      "bytes queued for a slow event-stream client before it is dropped"},
@@ -199,6 +204,7 @@ int main(int argc, char **argv)
     ao.max_failures_user = (int)set.login_max_failures;
     ao.max_failures_ip = (int)set.login_max_failures_ip;
     ao.window_s = (int)set.login_window;
+    ao.session_cache_ms = set.session_cache_ms;
     app.d.auth = auth_new(&ao);
     app.d.bus = bus_new();
     app.hub = sse_hub_new((int)set.sse_max, (size_t)set.sse_queue, api_event_filter(),

@@ -44,8 +44,13 @@ void progress_finish(struct progress *p);
 int cli_users(struct cli *c, int argc, char **argv);
 int cli_import(struct cli *c, int argc, char **argv);
 int cli_export(struct cli *c, int argc, char **argv);
+int cli_demo(struct cli *c, int argc, char **argv);
 
 /* Import and export kinds, each in its own file. */
 int cli_import_areas(struct cli *c, int argc, char **argv);
+int cli_import_people(struct cli *c, int argc, char **argv);
+int cli_export_people(struct cli *c, int argc, char **argv);
+int cli_import_stations(struct cli *c, int argc, char **argv);
+int cli_export_stations(struct cli *c, int argc, char **argv);
 
 #endif

@@ -25,8 +25,12 @@ struct kind {
 /* What `linli import KIND` and `linli export KIND` know; one line each. */
 static const struct kind import_kinds[] = {
     {"areas", cli_import_areas, "import areas [--edition YEAR] [--dir DIR]   official area lists"},
+    {"stations", cli_import_stations, "import stations FILE [--skip-bad] [--crs wgs84|gcj02] [--dry-run]\n                                social-work centres and stations (CSV)"},
+    {"people", cli_import_people, "import people FILE [--skip-bad] [--crs wgs84|gcj02]\n                                residents' profiles (CSV)"},
 };
 static const struct kind export_kinds[] = {
+    {"stations", cli_export_stations, "export stations [FILE|-] [--crs wgs84|gcj02]   the stations as CSV"},
+    {"people", cli_export_people, "export people [--community CODE] [FILE|-]\n                                residents' profiles as CSV, unmasked"},
     {NULL, NULL, NULL},
 };
 
@@ -49,6 +53,8 @@ static void print_usage(FILE *out)
         if (export_kinds[i].name)
             fprintf(out, "  %s\n", export_kinds[i].usage);
     fprintf(out,
+            "  demo [--seed N] [--scale K] [--dir DIR]\n"
+            "                                build a demo district from the real area list\n"
             "  backup FILE                   copy the database, even while linlid runs\n"
             "  version                       print the version\n"
             "\n"
@@ -145,6 +151,8 @@ int main(int argc, char **argv)
         return cli_users(&c, rest, rv);
     if (!strcmp(cmd, "import"))
         return cli_import(&c, rest, rv);
+    if (!strcmp(cmd, "demo"))
+        return cli_demo(&c, rest, rv);
     if (!strcmp(cmd, "export"))
         return cli_export(&c, rest, rv);
     return cli_die("unknown command %s (see linli --help)", cmd);

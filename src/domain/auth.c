@@ -17,6 +17,20 @@
 #define LIMIT_PROBE     8
 #define SESSION_KEEP_MS (24LL * 3600 * 1000) /* expired sessions kept a day, for the audit trail */
 #define IDEM_KEEP_MS    (24LL * 3600 * 1000)
+#define CACHE_SLOTS     4096 /* direct-mapped by the token hash */
+#define CACHE_STRIPES   64
+
+/* A recently checked session, so a busy client's every request need not
+ * read the store. Dropped at logout and whenever its account changes;
+ * changes made by another process (the linli command) are seen once
+ * `session_cache_ms` has passed. */
+struct cache_slot {
+    char hash[65];
+    int64_t fresh_until_ms; /* 0 = empty */
+    int64_t expires_at;     /* the session's own expiry */
+    struct principal p;
+    struct user u;
+};
 
 struct limit_slot {
     char key[96];
@@ -32,7 +46,78 @@ struct auth {
     pthread_mutex_t limit_lock;
     struct limit_slot *slots;
     char dummy_hash[crypto_pwhash_STRBYTES]; /* verified against for unknown users */
+    struct cache_slot *cache;                 /* NULL when session_cache_ms is 0 */
+    pthread_mutex_t stripes[CACHE_STRIPES];
 };
+
+static size_t cache_index(const char *hash)
+{
+    /* The hash is hex of SHA-256: its first digits are already uniform. */
+    size_t v = 0;
+    for (int i = 0; i < 6; i++)
+        v = v * 16 + (size_t)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+    return v % CACHE_SLOTS;
+}
+
+static bool cache_get(struct auth *a, const char *hash, struct principal *p, struct user *u)
+{
+    if (!a->cache)
+        return false;
+    size_t i = cache_index(hash);
+    pthread_mutex_t *m = &a->stripes[i % CACHE_STRIPES];
+    int64_t now = clock_now_ms();
+    bool hit = false;
+    pthread_mutex_lock(m);
+    struct cache_slot *s = &a->cache[i];
+    if (s->fresh_until_ms > now && s->expires_at > now && !strcmp(s->hash, hash)) {
+        *p = s->p;
+        if (u)
+            *u = s->u;
+        hit = true;
+    }
+    pthread_mutex_unlock(m);
+    return hit;
+}
+
+static void cache_put(struct auth *a, const char *hash, int64_t expires_at,
+                      const struct principal *p, const struct user *u)
+{
+    if (!a->cache)
+        return;
+    size_t i = cache_index(hash);
+    pthread_mutex_t *m = &a->stripes[i % CACHE_STRIPES];
+    pthread_mutex_lock(m);
+    struct cache_slot *s = &a->cache[i];
+    snprintf(s->hash, sizeof s->hash, "%s", hash);
+    s->expires_at = expires_at;
+    s->fresh_until_ms = clock_now_ms() + a->opt.session_cache_ms;
+    s->p = *p;
+    s->u = *u;
+    pthread_mutex_unlock(m);
+}
+
+static void cache_forget_hash(struct auth *a, const char *hash)
+{
+    if (!a->cache)
+        return;
+    size_t i = cache_index(hash);
+    pthread_mutex_lock(&a->stripes[i % CACHE_STRIPES]);
+    if (!strcmp(a->cache[i].hash, hash))
+        a->cache[i].fresh_until_ms = 0;
+    pthread_mutex_unlock(&a->stripes[i % CACHE_STRIPES]);
+}
+
+void auth_forget_user(struct auth *a, int64_t user_id)
+{
+    if (!a->cache)
+        return;
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        pthread_mutex_lock(&a->stripes[i % CACHE_STRIPES]);
+        if (a->cache[i].fresh_until_ms && a->cache[i].p.user_id == user_id)
+            a->cache[i].fresh_until_ms = 0;
+        pthread_mutex_unlock(&a->stripes[i % CACHE_STRIPES]);
+    }
+}
 
 void auth_options_default(struct auth_options *o)
 {
@@ -44,6 +129,7 @@ void auth_options_default(struct auth_options *o)
     o->window_s = 900;
     o->argon_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
     o->argon_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+    o->session_cache_ms = 0;
 }
 
 struct auth *auth_new(const struct auth_options *o)
@@ -62,6 +148,12 @@ struct auth *auth_new(const struct auth_options *o)
     pthread_mutex_init(&a->hash_lock, NULL);
     pthread_cond_init(&a->hash_cond, NULL);
     pthread_mutex_init(&a->limit_lock, NULL);
+    for (int i = 0; i < CACHE_STRIPES; i++)
+        pthread_mutex_init(&a->stripes[i], NULL);
+    if (o->session_cache_ms > 0 && !(a->cache = calloc(CACHE_SLOTS, sizeof *a->cache))) {
+        auth_free(a);
+        return NULL;
+    }
     char random_pw[33];
     randombytes_buf(random_pw, 32);
     for (int i = 0; i < 32; i++)
@@ -81,6 +173,9 @@ void auth_free(struct auth *a)
     pthread_mutex_destroy(&a->hash_lock);
     pthread_cond_destroy(&a->hash_cond);
     pthread_mutex_destroy(&a->limit_lock);
+    for (int i = 0; i < CACHE_STRIPES; i++)
+        pthread_mutex_destroy(&a->stripes[i]);
+    free(a->cache);
     free(a->slots);
     free(a);
 }
@@ -392,6 +487,8 @@ int auth_authenticate(struct domain *d, const char *token, struct principal *out
         return linli_fail(err, LINLI_EUNAUTH, "The token is missing or malformed; log in again.");
     char th[65];
     token_hash(token, th);
+    if (cache_get(d->auth, th, out, user))
+        return LINLI_OK;
     struct auth_lookup l = {.token_hash = th, .p = out};
     int rc = store_read(d->store, auth_lookup_job, &l, err);
     if (rc)
@@ -402,6 +499,7 @@ int auth_authenticate(struct domain *d, const char *token, struct principal *out
     if (user)
         *user = l.u;
     snprintf(out->session, sizeof out->session, "%.16s", th);
+    cache_put(d->auth, th, l.expires_at, out, &l.u);
     return LINLI_OK;
 }
 
@@ -431,6 +529,7 @@ int auth_logout(struct domain *d, const struct principal *who, const char *token
     token_hash(token, th);
     struct revoke_job j = {who, th};
     int rc = store_write(d->store, revoke_job, &j, err);
+    cache_forget_hash(d->auth, th);
     if (rc == LINLI_OK) {
         char session[17];
         snprintf(session, sizeof session, "%.16s", th);

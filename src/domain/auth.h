@@ -30,6 +30,7 @@ struct auth_options {
     int window_s;
     unsigned long long argon_ops; /* argon2id passes */
     size_t argon_mem;             /* argon2id memory, bytes */
+    int64_t session_cache_ms;     /* how long a checked session is trusted from memory; 0 = never */
 };
 
 void auth_options_default(struct auth_options *o);
@@ -61,6 +62,9 @@ int auth_authenticate(struct domain *d, const char *token, struct principal *out
 /* Revokes the caller's token. Audited ("auth.logout"). */
 int auth_logout(struct domain *d, const struct principal *who, const char *token,
                 struct linli_err *err);
+
+/* Drops what memory holds of a user's sessions (after a change to the account). */
+void auth_forget_user(struct auth *a, int64_t user_id);
 
 /* Inside a write job: ends every open session of a user. */
 int auth_revoke_user_sessions(struct store_conn *c, int64_t user_id, struct linli_err *err);

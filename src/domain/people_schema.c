@@ -15,13 +15,14 @@ const char people_schema_sql[] =
     "  lat DOUBLE PRECISION,"           /* home point, WGS-84 */
     "  lon DOUBLE PRECISION,"
     "  community_code TEXT NOT NULL REFERENCES areas(code),"
-    "  living_alone INTEGER NOT NULL DEFAULT 0,"
-    "  care_level TEXT NOT NULL DEFAULT 'self_care'," /* self_care, partly_dependent, dependent */
+    "  living_alone INTEGER NOT NULL DEFAULT 0 CHECK (living_alone IN (0, 1)),"
+    "  care_level TEXT NOT NULL DEFAULT 'self_care'"
+    "    CHECK (care_level IN ('self_care', 'partly_dependent', 'dependent')),"
     "  disability TEXT,"
-    "  subsidy_class TEXT,"
+    "  subsidy_class TEXT,"               /* dibao, tekun, low_income, shidu, youfu, other */
     "  conditions TEXT NOT NULL DEFAULT '[]',"        /* JSON array of strings */
-    "  consent INTEGER NOT NULL DEFAULT 0,"
-    "  consent_at BIGINT,"
+    "  consent INTEGER NOT NULL DEFAULT 0 CHECK (consent IN (0, 1)),"
+    "  consent_at BIGINT,"                /* when consent was last given; NULL without it */
     "  created_at BIGINT NOT NULL,"
     "  updated_at BIGINT NOT NULL"
     ");"
@@ -30,12 +31,14 @@ const char people_schema_sql[] =
     "CREATE INDEX people_birth ON people(birth_date);"
     "CREATE TABLE emergency_contacts ("
     "  person_id BIGINT NOT NULL REFERENCES people(id),"
-    "  position INTEGER NOT NULL,"
+    "  position INTEGER NOT NULL,"         /* 1 = called first */
     "  name TEXT NOT NULL,"
     "  relation TEXT NOT NULL DEFAULT '',"
     "  phone TEXT NOT NULL,"
     "  PRIMARY KEY (person_id, position)"
     ");"
+    /* An operator finds a caller by number, whether the person or a contact rang. */
+    "CREATE INDEX emergency_contacts_phone ON emergency_contacts(phone);"
     "CREATE VIRTUAL TABLE people_fts USING fts5(name, content='people', content_rowid='id',"
     "  tokenize='trigram');"
     "CREATE TRIGGER people_fts_insert AFTER INSERT ON people BEGIN"

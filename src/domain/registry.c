@@ -631,6 +631,60 @@ int registry_set_counts(struct domain *d, const struct principal *who, const cha
     return rc;
 }
 
+struct counts_many_job {
+    const struct principal *who;
+    const struct area_counts *v;
+    size_t n;
+};
+
+static int counts_many_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct counts_many_job *j = arg;
+    int64_t now = clock_now_ms();
+    for (size_t i = 0; i < j->n; i++) {
+        const struct area_counts *a = &j->v[i];
+        sqlite3_stmt *st = store_stmt(c, SQL_AREA_COUNTS, err);
+        if (!st)
+            return err->status;
+        sqlite3_bind_text(st, 1, a->code, -1, SQLITE_STATIC);
+        bind_count(st, 2, a->households);
+        bind_count(st, 3, a->residents);
+        bind_count(st, 4, a->elderly);
+        sqlite3_bind_int64(st, 5, now);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE)
+            return store_fail(c, rc, "updating area counts", err);
+        if (sqlite3_changes(store_db(c)) != 1)
+            return linli_fail(err, LINLI_ENOTFOUND, "No area %s.", a->code);
+        char now_text[96];
+        snprintf(now_text, sizeof now_text, "%lld/%lld/%lld", (long long)a->households,
+                 (long long)a->residents, (long long)a->elderly);
+        if ((rc = area_event(c, a->code, 0, "counts", NULL, now_text, NULL, err)))
+            return rc;
+    }
+    json_t *detail = json_pack("{s:I}", "areas", (json_int_t)j->n);
+    int rc = audit_append(c, j->who, "area.counts", NULL, detail, err);
+    json_decref(detail);
+    return rc;
+}
+
+int registry_set_counts_many(struct domain *d, const struct principal *who,
+                             const struct area_counts *v, size_t n, struct linli_err *err)
+{
+    if (who->role != ROLE_ADMIN)
+        return linli_fail(err, LINLI_EFORBIDDEN, "Only admins may set counts in bulk.");
+    for (size_t i = 0; i < n; i++) {
+        char norm[AREA_CODE_LEN + 1];
+        const char *why;
+        if (area_code_normalize(v[i].code, norm, &why) || strcmp(norm, v[i].code) ||
+            v[i].households < -1 || v[i].residents < -1 || v[i].elderly < -1 ||
+            (v[i].residents >= 0 && v[i].elderly > v[i].residents))
+            return linli_fail(err, LINLI_EINVAL, "Counts for %s are not valid.", v[i].code);
+    }
+    struct counts_many_job j = {who, v, n};
+    return store_write(d->store, counts_many_job, &j, err);
+}
+
 struct history_args {
     const char *code;
     json_t *out;

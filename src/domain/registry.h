@@ -87,6 +87,16 @@ int registry_set_counts(struct domain *d, const struct principal *who, const cha
                         int64_t households, int64_t residents, int64_t elderly,
                         struct area *out, struct linli_err *err);
 
+struct area_counts {
+    char code[AREA_CODE_LEN + 1];
+    int64_t households, residents, elderly;
+};
+
+/* Sets the counts of many areas in one transaction (admin only; used by
+ * bulk loads such as the demo). One audit entry; a history event per area. */
+int registry_set_counts_many(struct domain *d, const struct principal *who,
+                             const struct area_counts *v, size_t n, struct linli_err *err);
+
 /* The history of one area, oldest first: JSON array of events. */
 int registry_history(struct domain *d, const struct principal *who, const char *code,
                      json_t **out, struct linli_err *err);

@@ -425,6 +425,7 @@ int users_update(struct domain *d, const struct principal *who, int64_t id,
     }
     int rc = store_write(d->store, update_job, &j, err);
     sodium_memzero(hash, sizeof hash);
+    auth_forget_user(d->auth, id);
     if (rc)
         return rc;
     if (j.sessions_ended)

@@ -1,0 +1,1486 @@
+/* stations.c - the social-work service network (stations and their CSV
+ * import) and the professional support teams assigned to communities.
+ *
+ * The areas table belongs to registry.c; this module only reads it, to check
+ * that the area a station or a team serves exists, is current and has the
+ * right level, inside the same job as the write that depends on it. */
+#include "domain/stations.h"
+
+#include "base/clock.h"
+#include "base/idnum.h"
+#include "domain/audit.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const level_names[STATION_LEVELS] = {"district_centre", "street_centre",
+                                                        "community_station"};
+static const char *const area_level_names[3] = {"district", "street", "community"};
+static const char *const area_code_hint[3] = {"a 6-digit district code", "a 9-digit street code",
+                                              "a 12-digit community code"};
+static const char *const kind_names[TEAM_KINDS] = {"planner", "lawyer", "property", "counsellor",
+                                                   "social_org"};
+
+const char *station_level_name(int level)
+{
+    return level >= 0 && level < STATION_LEVELS ? level_names[level] : "?";
+}
+
+int station_level_parse(const char *text, int *level)
+{
+    for (int i = 0; text && i < STATION_LEVELS; i++) {
+        if (!strcmp(text, level_names[i])) {
+            *level = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *team_kind_name(int kind)
+{
+    return kind >= 0 && kind < TEAM_KINDS ? kind_names[kind] : "?";
+}
+
+int team_kind_parse(const char *text, int *kind)
+{
+    for (int i = 0; text && i < TEAM_KINDS; i++) {
+        if (!strcmp(text, kind_names[i])) {
+            *kind = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+bool stations_staff_role(enum role r)
+{
+    return r == ROLE_ADMIN || r == ROLE_DISTRICT || r == ROLE_STREET || r == ROLE_COMMUNITY ||
+           r == ROLE_OPERATOR || r == ROLE_AUDITOR;
+}
+
+/* Admins, and district or street staff, change stations and teams. */
+static bool writer_role(const struct principal *who)
+{
+    return who->role == ROLE_ADMIN || who->role == ROLE_DISTRICT || who->role == ROLE_STREET;
+}
+
+static bool may_write_area(const struct principal *who, const char *code)
+{
+    if (who->role == ROLE_ADMIN)
+        return true;
+    return writer_role(who) && area_within(who->scope, code);
+}
+
+/* ---- text ---- */
+
+enum { TEXT_OK = 0, TEXT_BAD = -1, TEXT_LONG = -2 };
+
+/* Checks that `s` is UTF-8 without control characters (line breaks
+ * included: one CSV cell, one line of a printed list) and at most `max`
+ * characters long. */
+static int text_check(const char *s, size_t max, const char **why)
+{
+    size_t chars = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        size_t len;
+        uint32_t cp;
+        if (c < 0x80) {
+            len = 1;
+            cp = c;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            *why = "is not UTF-8 text";
+            return TEXT_BAD;
+        }
+        for (size_t i = 1; i < len; i++) {
+            if ((p[i] & 0xC0) != 0x80) { /* also stops at the NUL of a cut sequence */
+                *why = "is not UTF-8 text";
+                return TEXT_BAD;
+            }
+            cp = (cp << 6) | (p[i] & 0x3Fu);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            *why = "is not UTF-8 text";
+            return TEXT_BAD;
+        }
+        if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
+            *why = "must not contain control characters such as line breaks";
+            return TEXT_BAD;
+        }
+        p += len;
+        chars++;
+    }
+    return chars > max ? TEXT_LONG : TEXT_OK;
+}
+
+static bool blank(const char *s)
+{
+    for (; s && *s; s++)
+        if (*s != ' ' && *s != '\t')
+            return false;
+    return true;
+}
+
+static void check_text(const char *field, const char *s, size_t max, bool required,
+                       struct linli_err *err)
+{
+    if (!s || !*s) {
+        if (required)
+            linli_field(err, field, "is required");
+        return;
+    }
+    const char *why;
+    int rc = text_check(s, max, &why);
+    if (rc == TEXT_BAD)
+        linli_field(err, field, "%s", why);
+    else if (rc == TEXT_LONG)
+        linli_field(err, field, "must be at most %zu characters", max);
+    else if (required && blank(s))
+        linli_field(err, field, "must not be blank");
+}
+
+/* Copies the field problems of `from` to `to`; returns EINVAL when there were any. */
+static int merge_fields(struct linli_err *to, const struct linli_err *from)
+{
+    if (!from->nfields)
+        return LINLI_OK;
+    for (int i = 0; i < from->nfields; i++)
+        linli_field(to, from->fields[i].field, "%s", from->fields[i].message);
+    return LINLI_EINVAL;
+}
+
+static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
+{
+    const unsigned char *v = sqlite3_column_text(st, i);
+    snprintf(dst, size, "%s", v ? (const char *)v : "");
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v && *v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* The codes within `code`: [lo, hi] over 12-digit codes. */
+static void area_range(const char *code, char lo[AREA_CODE_LEN + 1], char hi[AREA_CODE_LEN + 1])
+{
+    size_t keep = (size_t[]){6, 9, 12}[area_code_level(code)];
+    memcpy(lo, code, keep);
+    memcpy(hi, code, keep);
+    memset(lo + keep, '0', AREA_CODE_LEN - keep);
+    memset(hi + keep, '9', AREA_CODE_LEN - keep);
+    lo[AREA_CODE_LEN] = hi[AREA_CODE_LEN] = '\0';
+}
+
+/* ---- areas (read only) ---- */
+
+static const char SQL_AREA_STATE[] = "SELECT level, retired_edition FROM areas WHERE code = ?";
+
+/* 0 when `code` is a current area of `level`; 1 with `why` when it is not;
+ * a negative status when the store failed. */
+static int area_fits(struct store_conn *c, const char *code, int level, char *why, size_t size,
+                     struct linli_err *err)
+{
+    sqlite3_stmt *st = store_stmt(c, SQL_AREA_STATE, err);
+    if (!st)
+        return err->status;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        snprintf(why, size, "no area has the code %s", code);
+        return 1;
+    }
+    if (rc != SQLITE_ROW)
+        return store_fail(c, rc, "reading an area", err);
+    int alevel = sqlite3_column_int(st, 0);
+    int retired = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 : sqlite3_column_int(st, 1);
+    sqlite3_reset(st);
+    if (retired) {
+        snprintf(why, size, "area %s was retired in %d", code, retired);
+        return 1;
+    }
+    if (alevel != level) {
+        snprintf(why, size, "area %s is not a %s", code,
+                 area_level_names[level >= 0 && level < 3 ? level : 2]);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- stations: validation ---- */
+
+int stations_check(const struct station_fields *in, struct station *out, struct linli_err *err)
+{
+    struct linli_err e;
+    linli_err_clear(&e);
+    memset(out, 0, sizeof *out);
+    check_text("name", in->name, STATION_NAME_MAX, true, &e);
+    out->level = -1;
+    if (!in->level || !*in->level)
+        linli_field(&e, "level", "is required");
+    else if (station_level_parse(in->level, &out->level))
+        linli_field(&e, "level", "must be district_centre, street_centre or community_station");
+    if (!in->area_code || !*in->area_code) {
+        linli_field(&e, "area_code", "is required");
+    } else {
+        const char *why;
+        if (area_code_normalize(in->area_code, out->area_code, &why)) {
+            linli_field(&e, "area_code", "%s", why);
+            out->area_code[0] = '\0';
+        } else if (out->level >= 0 && area_code_level(out->area_code) != out->level) {
+            linli_field(&e, "area_code", "a %s serves a %s: give %s", level_names[out->level],
+                        area_level_names[out->level], area_code_hint[out->level]);
+        }
+    }
+    check_text("address", in->address, STATION_ADDRESS_MAX, false, &e);
+    if (in->has_point) {
+        double lat = in->point.lat, lon = in->point.lon;
+        bool ok = true;
+        if (!isfinite(lat) || lat < -90 || lat > 90) {
+            linli_field(&e, "point.lat", "must be a latitude in degrees, from -90 to 90");
+            ok = false;
+        }
+        if (!isfinite(lon) || lon < -180 || lon > 180) {
+            linli_field(&e, "point.lon", "must be a longitude in degrees, from -180 to 180");
+            ok = false;
+        }
+        if (ok && !geo_in_china(in->point)) {
+            linli_field(&e, "point",
+                        "must lie in China (WGS-84 degrees; are latitude and "
+                        "longitude swapped?)");
+            ok = false;
+        }
+        out->has_point = ok;
+        out->point = in->point;
+    }
+    if (in->has_staff) {
+        if (in->staff < 0 || in->staff > STATION_STAFF_MAX)
+            linli_field(&e, "staff", "must be a whole number from 0 to %d", STATION_STAFF_MAX);
+        else
+            out->staff = in->staff;
+    }
+    if (in->phone && *in->phone) {
+        const char *why;
+        if (phone_check(in->phone, out->phone, sizeof out->phone, &why)) {
+            linli_field(&e, "phone", "%s", why);
+            out->phone[0] = '\0';
+        }
+    }
+    check_text("opening_hours", in->opening_hours, STATION_HOURS_MAX, false, &e);
+    if (e.nfields)
+        return merge_fields(err, &e);
+    snprintf(out->name, sizeof out->name, "%s", in->name);
+    snprintf(out->address, sizeof out->address, "%s", in->address ? in->address : "");
+    snprintf(out->opening_hours, sizeof out->opening_hours, "%s",
+             in->opening_hours ? in->opening_hours : "");
+    return LINLI_OK;
+}
+
+/* ---- stations: storage ---- */
+
+#define STATION_COLUMNS                                                                            \
+    "s.id, s.name, s.level, s.area_code, a.name, a.retired_edition IS NULL, s.address,"            \
+    " s.lat, s.lon, s.staff, s.phone, s.opening_hours, s.created_at, s.updated_at"
+
+static const char SQL_STATION_GET[] =
+    "SELECT " STATION_COLUMNS " FROM stations s JOIN areas a ON a.code = s.area_code"
+    " WHERE s.id = ?";
+static const char SQL_STATION_LIST[] =
+    "SELECT " STATION_COLUMNS " FROM stations s JOIN areas a ON a.code = s.area_code"
+    " WHERE s.id > ?1 AND (?2 IS NULL OR s.area_code BETWEEN ?2 AND ?3)"
+    "   AND (?4 < 0 OR s.level = ?4)"
+    " ORDER BY s.id LIMIT ?5";
+static const char SQL_STATION_BY_KEY[] =
+    "SELECT id FROM stations WHERE area_code = ? AND level = ? AND name = ?";
+static const char SQL_STATION_INSERT[] =
+    "INSERT INTO stations (area_code, level, name, address, lat, lon, staff, phone,"
+    " opening_hours, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
+    " RETURNING id";
+static const char SQL_STATION_UPDATE[] =
+    "UPDATE stations SET area_code = ?2, level = ?3, name = ?4, address = ?5, lat = ?6, lon = ?7,"
+    " staff = ?8, phone = ?9, opening_hours = ?10, updated_at = ?11 WHERE id = ?1";
+
+static void station_from_row(sqlite3_stmt *st, struct station *s)
+{
+    memset(s, 0, sizeof *s);
+    s->id = sqlite3_column_int64(st, 0);
+    copy_col(s->name, sizeof s->name, st, 1);
+    s->level = sqlite3_column_int(st, 2);
+    copy_col(s->area_code, sizeof s->area_code, st, 3);
+    copy_col(s->area_name, sizeof s->area_name, st, 4);
+    s->area_current = sqlite3_column_int(st, 5) != 0;
+    copy_col(s->address, sizeof s->address, st, 6);
+    s->has_point = sqlite3_column_type(st, 7) != SQLITE_NULL;
+    s->point.lat = sqlite3_column_double(st, 7);
+    s->point.lon = sqlite3_column_double(st, 8);
+    s->staff = sqlite3_column_int64(st, 9);
+    copy_col(s->phone, sizeof s->phone, st, 10);
+    copy_col(s->opening_hours, sizeof s->opening_hours, st, 11);
+    s->created_at = sqlite3_column_int64(st, 12);
+    s->updated_at = sqlite3_column_int64(st, 13);
+}
+
+static int load_station(struct store_conn *c, int64_t id, struct station *out, bool *found,
+                        struct linli_err *err)
+{
+    sqlite3_stmt *st = store_stmt(c, SQL_STATION_GET, err);
+    if (!st)
+        return err->status;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW)
+        station_from_row(st, out);
+    else if (rc != SQLITE_DONE)
+        return store_fail(c, rc, "reading a station", err);
+    sqlite3_reset(st);
+    return LINLI_OK;
+}
+
+/* 1 and *id when a station has the area, level and name of `s`; 0 when none. */
+static int find_by_key(struct store_conn *c, const struct station *s, int64_t *id,
+                       struct linli_err *err)
+{
+    sqlite3_stmt *st = store_stmt(c, SQL_STATION_BY_KEY, err);
+    if (!st)
+        return err->status;
+    sqlite3_bind_text(st, 1, s->area_code, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, s->level);
+    sqlite3_bind_text(st, 3, s->name, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return store_fail(c, rc, "looking up a station", err);
+    *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 1;
+}
+
+static void bind_station(sqlite3_stmt *st, int first, const struct station *s)
+{
+    sqlite3_bind_text(st, first, s->area_code, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, first + 1, s->level);
+    sqlite3_bind_text(st, first + 2, s->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, first + 3, s->address, -1, SQLITE_TRANSIENT);
+    if (s->has_point) {
+        sqlite3_bind_double(st, first + 4, s->point.lat);
+        sqlite3_bind_double(st, first + 5, s->point.lon);
+    }
+    sqlite3_bind_int64(st, first + 6, s->staff);
+    bind_text_or_null(st, first + 7, s->phone);
+    sqlite3_bind_text(st, first + 8, s->opening_hours, -1, SQLITE_TRANSIENT);
+}
+
+static int insert_station(struct store_conn *c, const struct station *s, int64_t now, int64_t *id,
+                          struct linli_err *err)
+{
+    sqlite3_stmt *st = store_stmt(c, SQL_STATION_INSERT, err);
+    if (!st)
+        return err->status;
+    bind_station(st, 1, s);
+    sqlite3_bind_int64(st, 10, now);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        return store_fail(c, rc, "adding a station", err);
+    *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return LINLI_OK;
+}
+
+static int update_station(struct store_conn *c, int64_t id, const struct station *s, int64_t now,
+                          struct linli_err *err)
+{
+    sqlite3_stmt *st = store_stmt(c, SQL_STATION_UPDATE, err);
+    if (!st)
+        return err->status;
+    sqlite3_bind_int64(st, 1, id);
+    bind_station(st, 2, s);
+    sqlite3_bind_int64(st, 11, now);
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? LINLI_OK : store_fail(c, rc, "changing a station", err);
+}
+
+/* The names of the fields that differ between two stations, as a JSON array. */
+static json_t *station_changes(const struct station *a, const struct station *b)
+{
+    json_t *changed = json_array();
+    if (strcmp(a->name, b->name))
+        json_array_append_new(changed, json_string("name"));
+    if (a->level != b->level)
+        json_array_append_new(changed, json_string("level"));
+    if (strcmp(a->area_code, b->area_code))
+        json_array_append_new(changed, json_string("area_code"));
+    if (strcmp(a->address, b->address))
+        json_array_append_new(changed, json_string("address"));
+    if (a->has_point != b->has_point ||
+        (a->has_point && (a->point.lat != b->point.lat || a->point.lon != b->point.lon)))
+        json_array_append_new(changed, json_string("point"));
+    if (a->staff != b->staff)
+        json_array_append_new(changed, json_string("staff"));
+    if (strcmp(a->phone, b->phone))
+        json_array_append_new(changed, json_string("phone"));
+    if (strcmp(a->opening_hours, b->opening_hours))
+        json_array_append_new(changed, json_string("opening_hours"));
+    return changed;
+}
+
+static json_t *station_summary(const struct station *s)
+{
+    return json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)s->id, "name", s->name, "level",
+                     station_level_name(s->level), "area_code", s->area_code);
+}
+
+static int audit_station(struct store_conn *c, const struct principal *who, const char *action,
+                         const struct station *s, json_t *changed, struct linli_err *err)
+{
+    char object[40];
+    snprintf(object, sizeof object, "station:%lld", (long long)s->id);
+    json_t *detail = station_summary(s);
+    if (changed)
+        json_object_set(detail, "changed", changed);
+    int rc = audit_append(c, who, action, object, detail, err);
+    json_decref(detail);
+    return rc;
+}
+
+/* ---- stations: create and change ---- */
+
+struct create_job {
+    const struct principal *who;
+    const struct station *in;
+    const struct idem_req *idem;
+    bool replayed;
+    struct station *out;
+};
+
+static int conflict(struct linli_err *err, int64_t other, const struct station *s)
+{
+    return linli_fail(err, LINLI_ECONFLICT,
+                      "Station %lld is already the %s named \"%s\" for area %s.", (long long)other,
+                      station_level_name(s->level), s->name, s->area_code);
+}
+
+static int create_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct create_job *j = arg;
+    int64_t id = 0;
+    bool found;
+    int rc;
+    if (j->idem) {
+        if ((rc = idem_find(c, j->idem, &id, err)) < 0)
+            return rc;
+        if (rc) {
+            j->replayed = true;
+            if ((rc = load_station(c, id, j->out, &found, err)))
+                return rc;
+            return found ? LINLI_OK : linli_fail(err, LINLI_ENOTFOUND, "No such station.");
+        }
+    }
+    char why[160];
+    if ((rc = area_fits(c, j->in->area_code, j->in->level, why, sizeof why, err)) < 0)
+        return rc;
+    if (rc)
+        return linli_field(err, "area_code", "%s", why);
+    int64_t other;
+    if ((rc = find_by_key(c, j->in, &other, err)) < 0)
+        return rc;
+    if (rc)
+        return conflict(err, other, j->in);
+    if ((rc = insert_station(c, j->in, clock_now_ms(), &id, err)) ||
+        (rc = load_station(c, id, j->out, &found, err)) ||
+        (rc = audit_station(c, j->who, "station.create", j->out, NULL, err)))
+        return rc;
+    if (j->idem && (rc = idem_record(c, j->idem, id, err)))
+        return rc;
+    return LINLI_OK;
+}
+
+static int forbidden_area(struct linli_err *err, const char *code)
+{
+    return linli_fail(err, LINLI_EFORBIDDEN, "Area %s is outside your scope.", code);
+}
+
+static int forbidden_role(struct linli_err *err, const char *what)
+{
+    return linli_fail(err, LINLI_EFORBIDDEN, "Only admins and district or street staff may %s.",
+                      what);
+}
+
+int stations_create(struct domain *d, const struct principal *who, const struct station_fields *in,
+                    const struct idem_req *idem, struct station *out, bool *replayed,
+                    struct linli_err *err)
+{
+    if (!writer_role(who))
+        return forbidden_role(err, "create stations");
+    struct station s;
+    if (stations_check(in, &s, err))
+        return LINLI_EINVAL;
+    if (!may_write_area(who, s.area_code))
+        return forbidden_area(err, s.area_code);
+    struct create_job j = {who, &s, idem, false, out};
+    int rc = store_write(d->store, create_job, &j, err);
+    if (rc)
+        return rc;
+    if (replayed)
+        *replayed = j.replayed;
+    if (!j.replayed)
+        domain_publish(d, "station.created", station_summary(out));
+    return LINLI_OK;
+}
+
+struct update_job {
+    const struct principal *who;
+    int64_t id;
+    const struct station_patch *p;
+    struct station *out;
+    bool changed;
+};
+
+static int update_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct update_job *j = arg;
+    const struct station_patch *p = j->p;
+    struct station before;
+    bool found;
+    int rc = load_station(c, j->id, &before, &found, err);
+    if (rc)
+        return rc;
+    if (!found)
+        return linli_fail(err, LINLI_ENOTFOUND, "No station %lld.", (long long)j->id);
+    if (!may_write_area(j->who, before.area_code))
+        return linli_fail(err, LINLI_EFORBIDDEN, "Station %lld serves area %s, outside your scope.",
+                          (long long)j->id, before.area_code);
+    struct station_fields f = {
+        .name = p->set_name ? p->v.name : before.name,
+        .level = p->set_level ? p->v.level : level_names[before.level],
+        .area_code = p->set_area_code ? p->v.area_code : before.area_code,
+        .address = p->set_address ? p->v.address : before.address,
+        .has_point = p->set_point ? p->v.has_point : before.has_point,
+        .point = p->set_point ? p->v.point : before.point,
+        .has_staff = true,
+        .staff = p->set_staff ? p->v.staff : before.staff,
+        .phone = p->set_phone ? p->v.phone : before.phone,
+        .opening_hours = p->set_opening_hours ? p->v.opening_hours : before.opening_hours,
+    };
+    struct station next;
+    if (stations_check(&f, &next, err))
+        return LINLI_EINVAL;
+    next.id = before.id;
+    if (!may_write_area(j->who, next.area_code))
+        return forbidden_area(err, next.area_code);
+    char why[160];
+    if (strcmp(next.area_code, before.area_code) || next.level != before.level) {
+        if ((rc = area_fits(c, next.area_code, next.level, why, sizeof why, err)) < 0)
+            return rc;
+        if (rc)
+            return linli_field(err, "area_code", "%s", why);
+    }
+    int64_t other;
+    if ((rc = find_by_key(c, &next, &other, err)) < 0)
+        return rc;
+    if (rc && other != j->id)
+        return conflict(err, other, &next);
+    json_t *changed = station_changes(&before, &next);
+    if (json_array_size(changed) == 0) {
+        json_decref(changed);
+        *j->out = before;
+        return LINLI_OK;
+    }
+    j->changed = true;
+    if ((rc = update_station(c, j->id, &next, clock_now_ms(), err)) == LINLI_OK &&
+        (rc = load_station(c, j->id, j->out, &found, err)) == LINLI_OK)
+        rc = audit_station(c, j->who, "station.update", j->out, changed, err);
+    json_decref(changed);
+    return rc;
+}
+
+int stations_update(struct domain *d, const struct principal *who, int64_t id,
+                    const struct station_patch *p, struct station *out, struct linli_err *err)
+{
+    if (!writer_role(who))
+        return forbidden_role(err, "change stations");
+    struct update_job j = {who, id, p, out, false};
+    int rc = store_write(d->store, update_job, &j, err);
+    if (rc == LINLI_OK && j.changed)
+        domain_publish(d, "station.updated", station_summary(out));
+    return rc;
+}
+
+/* ---- stations: reads ---- */
+
+struct get_args {
+    int64_t id;
+    struct station *out;
+};
+
+static int get_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct get_args *a = arg;
+    bool found;
+    int rc = load_station(c, a->id, a->out, &found, err);
+    if (rc == LINLI_OK && !found)
+        return linli_fail(err, LINLI_ENOTFOUND, "No station %lld.", (long long)a->id);
+    return rc;
+}
+
+int stations_get(struct domain *d, const struct principal *who, int64_t id, struct station *out,
+                 struct linli_err *err)
+{
+    (void)who; /* stations are public facilities */
+    struct get_args a = {id, out};
+    return store_read(d->store, get_job, &a, err);
+}
+
+struct list_args {
+    const struct station_filter *f;
+    struct station *items;
+    int n;
+    int64_t next;
+};
+
+static int list_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct list_args *a = arg;
+    sqlite3_stmt *st = store_stmt(c, SQL_STATION_LIST, err);
+    if (!st)
+        return err->status;
+    sqlite3_bind_int64(st, 1, a->f->after_id);
+    if (a->f->area) {
+        char lo[AREA_CODE_LEN + 1], hi[AREA_CODE_LEN + 1];
+        area_range(a->f->area, lo, hi);
+        sqlite3_bind_text(st, 2, lo, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, hi, -1, SQLITE_TRANSIENT);
+    }
+    sqlite3_bind_int(st, 4, a->f->level);
+    sqlite3_bind_int(st, 5, a->f->limit + 1);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (a->n == a->f->limit) {
+            a->next = a->items[a->n - 1].id;
+            break;
+        }
+        station_from_row(st, &a->items[a->n++]);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(c, rc, "listing stations", err);
+    return LINLI_OK;
+}
+
+int stations_list(struct domain *d, const struct principal *who, const struct station_filter *f,
+                  struct station **items, int *n, int64_t *next, struct linli_err *err)
+{
+    (void)who;
+    if (f->limit < 1 || f->limit > STATIONS_PAGE_MAX)
+        return linli_field(err, "limit", "must be between 1 and %d", STATIONS_PAGE_MAX);
+    if (f->level < -1 || f->level >= STATION_LEVELS)
+        return linli_field(err, "level", "is not a station level");
+    struct list_args a = {f, calloc((size_t)f->limit, sizeof(struct station)), 0, 0};
+    if (!a.items)
+        return linli_fail(err, LINLI_ENOMEM, "out of memory");
+    int rc = store_read(d->store, list_job, &a, err);
+    if (rc) {
+        free(a.items);
+        return rc;
+    }
+    *items = a.items;
+    *n = a.n;
+    *next = a.next;
+    return LINLI_OK;
+}
+
+/* ---- stations: CSV import ---- */
+
+struct import_job {
+    const struct principal *who;
+    const struct station_import_row *rows;
+    size_t n;
+    const struct station_import_opts *o;
+    struct station_import_report *rep;
+    struct station *checked; /* one per row */
+    bool *bad;               /* one per row */
+    size_t errcap;
+    bool oom;
+};
+
+static void row_error(struct import_job *j, long line, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void row_error(struct import_job *j, long line, const char *field, const char *fmt, ...)
+{
+    struct station_import_report *r = j->rep;
+    if (r->nerrors == j->errcap) {
+        size_t cap = j->errcap ? j->errcap * 2 : 32;
+        void *p = realloc(r->errors, cap * sizeof *r->errors);
+        if (!p) {
+            j->oom = true;
+            return;
+        }
+        r->errors = p;
+        j->errcap = cap;
+    }
+    struct station_row_error *e = &r->errors[r->nerrors++];
+    e->line = line;
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+}
+
+static int by_line(const void *a, const void *b)
+{
+    const struct station_row_error *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return x < y ? -1 : x > y; /* qsort is not stable; keep the order found */
+}
+
+/* For finding rows that name the same station: rows sorted by key, then line. */
+struct key_ref {
+    const struct station *s;
+    long line;
+    size_t row;
+};
+
+static int by_key(const void *a, const void *b)
+{
+    const struct key_ref *x = a, *y = b;
+    int c = strcmp(x->s->area_code, y->s->area_code);
+    if (!c)
+        c = x->s->level - y->s->level;
+    if (!c)
+        c = strcmp(x->s->name, y->s->name);
+    if (!c)
+        c = x->line < y->line ? -1 : x->line > y->line;
+    return c;
+}
+
+static bool same_key(const struct station *a, const struct station *b)
+{
+    return !strcmp(a->area_code, b->area_code) && a->level == b->level && !strcmp(a->name, b->name);
+}
+
+static bool same_station(const struct station *a, const struct station *b)
+{
+    return !strcmp(a->name, b->name) && a->level == b->level &&
+           !strcmp(a->area_code, b->area_code) && !strcmp(a->address, b->address) &&
+           a->has_point == b->has_point &&
+           (!a->has_point || (a->point.lat == b->point.lat && a->point.lon == b->point.lon)) &&
+           a->staff == b->staff && !strcmp(a->phone, b->phone) &&
+           !strcmp(a->opening_hours, b->opening_hours);
+}
+
+static void progress(const struct import_job *j, size_t done)
+{
+    if (j->o->progress)
+        j->o->progress(j->o->progress_ctx, done, 2 * j->n);
+}
+
+/* Checks every row; marks the bad ones and records why. */
+static int import_validate(struct store_conn *c, struct import_job *j, struct linli_err *err)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        const struct station_import_row *row = &j->rows[i];
+        progress(j, i + 1);
+        struct linli_err e;
+        linli_err_clear(&e);
+        if (stations_check(&row->f, &j->checked[i], &e)) {
+            j->bad[i] = true;
+            for (int k = 0; k < e.nfields; k++)
+                row_error(j, row->line, e.fields[k].field, "%s", e.fields[k].message);
+            continue;
+        }
+        const struct station *s = &j->checked[i];
+        if (!may_write_area(j->who, s->area_code)) {
+            j->bad[i] = true;
+            row_error(j, row->line, "area_code", "area %s is outside your scope", s->area_code);
+            continue;
+        }
+        char why[160];
+        int rc = area_fits(c, s->area_code, s->level, why, sizeof why, err);
+        if (rc < 0)
+            return rc;
+        if (rc) {
+            j->bad[i] = true;
+            row_error(j, row->line, "area_code", "%s", why);
+        }
+    }
+    /* Two rows naming the same station (area, level, name): the later ones are bad. */
+    struct key_ref *refs = malloc((j->n ? j->n : 1) * sizeof *refs);
+    if (!refs)
+        return linli_fail(err, LINLI_ENOMEM, "out of memory");
+    size_t m = 0;
+    for (size_t i = 0; i < j->n; i++)
+        if (!j->bad[i])
+            refs[m++] = (struct key_ref){&j->checked[i], j->rows[i].line, i};
+    if (m)
+        qsort(refs, m, sizeof *refs, by_key);
+    size_t first = 0; /* the earliest row of the current run of equal keys */
+    for (size_t k = 1; k < m; k++) {
+        if (!same_key(refs[first].s, refs[k].s)) {
+            first = k;
+            continue;
+        }
+        j->bad[refs[k].row] = true;
+        row_error(j, refs[k].line, "name", "names the same station as line %ld", refs[first].line);
+    }
+    free(refs);
+    return j->oom ? linli_fail(err, LINLI_ENOMEM, "out of memory") : LINLI_OK;
+}
+
+static int import_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct import_job *j = arg;
+    struct station_import_report *r = j->rep;
+    int rc = import_validate(c, j, err);
+    if (rc)
+        return rc;
+    int bad = 0;
+    for (size_t i = 0; i < j->n; i++)
+        bad += j->bad[i];
+    r->bad = bad + j->o->bad_before;
+    if (r->nerrors)
+        qsort(r->errors, r->nerrors, sizeof *r->errors, by_line);
+    if (r->bad && !j->o->skip_bad)
+        return linli_fail(err, LINLI_EINVAL, "%d of %zu rows are bad; nothing was imported.",
+                          r->bad, j->n + (size_t)j->o->bad_before);
+    int64_t now = clock_now_ms();
+    for (size_t i = 0; i < j->n; i++) {
+        progress(j, j->n + i + 1);
+        if (j->bad[i])
+            continue;
+        const struct station *s = &j->checked[i];
+        int64_t id;
+        if ((rc = find_by_key(c, s, &id, err)) < 0)
+            return rc;
+        if (rc == 0) {
+            r->added++;
+            if (!j->o->dry_run && (rc = insert_station(c, s, now, &id, err)))
+                return rc;
+            continue;
+        }
+        struct station old;
+        bool found;
+        if ((rc = load_station(c, id, &old, &found, err)))
+            return rc;
+        if (same_station(&old, s)) {
+            r->unchanged++;
+            continue;
+        }
+        r->updated++;
+        if (!j->o->dry_run && (rc = update_station(c, id, s, now, err)))
+            return rc;
+    }
+    if (j->o->dry_run)
+        return LINLI_OK;
+    json_t *detail = json_pack("{s:s?, s:I, s:i, s:i, s:i, s:i}", "source", j->o->source, "rows",
+                               (json_int_t)j->n + j->o->bad_before, "added", r->added, "updated",
+                               r->updated, "unchanged", r->unchanged, "skipped", r->bad);
+    rc = audit_append(c, j->who, "station.import", NULL, detail, err);
+    json_decref(detail);
+    return rc;
+}
+
+int stations_import(struct domain *d, const struct principal *who,
+                    const struct station_import_row *rows, size_t n,
+                    const struct station_import_opts *opts, struct station_import_report *report,
+                    struct linli_err *err)
+{
+    memset(report, 0, sizeof *report);
+    if (!writer_role(who))
+        return forbidden_role(err, "import stations");
+    if (n == 0 && opts->bad_before == 0)
+        return linli_fail(err, LINLI_EINVAL, "The file holds no stations.");
+    struct import_job j = {.who = who, .rows = rows, .n = n, .o = opts, .rep = report};
+    j.checked = calloc(n ? n : 1, sizeof *j.checked);
+    j.bad = calloc(n ? n : 1, sizeof *j.bad);
+    if (!j.checked || !j.bad) {
+        free(j.checked);
+        free(j.bad);
+        return linli_fail(err, LINLI_ENOMEM, "out of memory");
+    }
+    int rc = opts->dry_run ? store_read(d->store, import_job, &j, err)
+                           : store_write(d->store, import_job, &j, err);
+    free(j.checked);
+    free(j.bad);
+    if (rc == LINLI_OK && !opts->dry_run && report->added + report->updated > 0)
+        domain_publish(d, "station.imported",
+                       json_pack("{s:i, s:i}", "added", report->added, "updated", report->updated));
+    return rc;
+}
+
+void stations_import_report_free(struct station_import_report *r)
+{
+    free(r->errors);
+    r->errors = NULL;
+    r->nerrors = 0;
+}
+
+/* ---- support teams ---- */
+
+#define TEAM_COLUMNS "id, name, kind, organisation, contact_phone, members, created_at, updated_at"
+
+static const char SQL_TEAM_GET[] = "SELECT " TEAM_COLUMNS " FROM support_teams WHERE id = ?";
+static const char SQL_TEAM_LIST[] =
+    "SELECT " TEAM_COLUMNS " FROM support_teams"
+    " WHERE id > ?1 AND (?2 IS NULL OR id IN"
+    "   (SELECT team_id FROM support_assignments WHERE area_code = ?2))"
+    " ORDER BY id LIMIT ?3";
+static const char SQL_TEAM_INSERT[] =
+    "INSERT INTO support_teams (name, kind, organisation, contact_phone, members, created_at,"
+    " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id";
+static const char SQL_TEAM_UPDATE[] =
+    "UPDATE support_teams SET name = ?2, kind = ?3, organisation = ?4, contact_phone = ?5,"
+    " members = ?6, updated_at = ?7 WHERE id = ?1";
+static const char SQL_TEAM_TOUCH[] = "UPDATE support_teams SET updated_at = ?2 WHERE id = ?1";
+static const char SQL_TEAM_COMMUNITIES[] =
+    "SELECT area_code FROM support_assignments WHERE team_id = ? ORDER BY area_code";
+static const char SQL_TEAM_ASSIGN[] =
+    "INSERT INTO support_assignments (team_id, area_code, since) VALUES (?, ?, ?)";
+static const char SQL_TEAM_UNASSIGN[] =
+    "DELETE FROM support_assignments WHERE team_id = ? AND area_code = ?";
+
+typedef char code_t[AREA_CODE_LEN + 1];
+
+void support_teams_release(struct support_team *teams, int n)
+{
+    for (int i = 0; teams && i < n; i++) {
+        free(teams[i].communities);
+        teams[i].communities = NULL;
+        teams[i].ncommunities = 0;
+    }
+}
+
+static int team_communities(struct store_conn *c, struct support_team *t, struct linli_err *err)
+{
+    sqlite3_stmt *st = store_stmt(c, SQL_TEAM_COMMUNITIES, err);
+    if (!st)
+        return err->status;
+    sqlite3_bind_int64(st, 1, t->id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (t->ncommunities == cap) {
+            cap = cap ? cap * 2 : 8;
+            void *p = realloc(t->communities, cap * sizeof *t->communities);
+            if (!p) {
+                sqlite3_reset(st);
+                return linli_fail(err, LINLI_ENOMEM, "out of memory");
+            }
+            t->communities = p;
+        }
+        copy_col(t->communities[t->ncommunities++], sizeof(code_t), st, 0);
+    }
+    return rc == SQLITE_DONE ? LINLI_OK : store_fail(c, rc, "reading a team's communities", err);
+}
+
+static void team_from_row(sqlite3_stmt *st, struct support_team *t)
+{
+    memset(t, 0, sizeof *t);
+    t->id = sqlite3_column_int64(st, 0);
+    copy_col(t->name, sizeof t->name, st, 1);
+    const unsigned char *kind = sqlite3_column_text(st, 2);
+    if (!kind || team_kind_parse((const char *)kind, &t->kind))
+        t->kind = TEAM_SOCIAL_ORG; /* unreachable: the table checks kinds */
+    copy_col(t->organisation, sizeof t->organisation, st, 3);
+    copy_col(t->contact_phone, sizeof t->contact_phone, st, 4);
+    t->members = sqlite3_column_int64(st, 5);
+    t->created_at = sqlite3_column_int64(st, 6);
+    t->updated_at = sqlite3_column_int64(st, 7);
+}
+
+/* Loads a team with its communities; on success the caller releases it. */
+static int load_team(struct store_conn *c, int64_t id, struct support_team *out, bool *found,
+                     struct linli_err *err)
+{
+    sqlite3_stmt *st = store_stmt(c, SQL_TEAM_GET, err);
+    if (!st)
+        return err->status;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (rc == SQLITE_DONE)
+        return LINLI_OK;
+    if (rc != SQLITE_ROW)
+        return store_fail(c, rc, "reading a support team", err);
+    team_from_row(st, out);
+    sqlite3_reset(st);
+    rc = team_communities(c, out, err);
+    if (rc)
+        support_teams_release(out, 1);
+    return rc;
+}
+
+/* A team's fields, checked: the normalised communities are malloc'd into *codes. */
+struct team_checked {
+    struct support_team t;
+    code_t *codes;
+    size_t ncodes;
+};
+
+static int team_check(const struct team_fields *in, struct team_checked *out, struct linli_err *err)
+{
+    struct linli_err e;
+    linli_err_clear(&e);
+    memset(out, 0, sizeof *out);
+    check_text("name", in->name, TEAM_NAME_MAX, true, &e);
+    if (!in->kind || !*in->kind)
+        linli_field(&e, "kind", "is required");
+    else if (team_kind_parse(in->kind, &out->t.kind))
+        linli_field(&e, "kind", "must be planner, lawyer, property, counsellor or social_org");
+    check_text("organisation", in->organisation, TEAM_ORG_MAX, false, &e);
+    if (in->contact_phone && *in->contact_phone) {
+        const char *why;
+        if (phone_check(in->contact_phone, out->t.contact_phone, sizeof out->t.contact_phone, &why))
+            linli_field(&e, "contact_phone", "%s", why);
+    }
+    if (in->has_members && (in->members < 0 || in->members > TEAM_MEMBERS_MAX))
+        linli_field(&e, "members", "must be a whole number from 0 to %d", TEAM_MEMBERS_MAX);
+    if (in->set_communities) {
+        if (in->ncommunities > TEAM_COMMUNITIES_MAX) {
+            linli_field(&e, "communities", "may hold at most %d communities", TEAM_COMMUNITIES_MAX);
+        } else {
+            out->codes = calloc(in->ncommunities ? in->ncommunities : 1, sizeof(code_t));
+            if (!out->codes)
+                return linli_fail(err, LINLI_ENOMEM, "out of memory");
+            for (size_t i = 0; i < in->ncommunities; i++) {
+                char field[40];
+                snprintf(field, sizeof field, "communities[%zu]", i);
+                const char *why;
+                code_t code;
+                if (!in->communities[i] || area_code_normalize(in->communities[i], code, &why) ||
+                    area_code_level(code) != 2) {
+                    linli_field(&e, field, "must be a 12-digit community code");
+                    continue;
+                }
+                bool dup = false;
+                for (size_t k = 0; k < out->ncodes && !dup; k++)
+                    dup = !strcmp(out->codes[k], code);
+                if (dup)
+                    linli_field(&e, field, "appears twice");
+                else
+                    memcpy(out->codes[out->ncodes++], code, sizeof code);
+            }
+        }
+    }
+    if (e.nfields) {
+        free(out->codes);
+        out->codes = NULL;
+        return merge_fields(err, &e);
+    }
+    snprintf(out->t.name, sizeof out->t.name, "%s", in->name);
+    snprintf(out->t.organisation, sizeof out->t.organisation, "%s",
+             in->organisation ? in->organisation : "");
+    out->t.members = in->has_members ? in->members : 0;
+    return LINLI_OK;
+}
+
+/* Checks, inside the job, that each code is a current community within the
+ * caller's scope: EFORBIDDEN for one outside, EINVAL for unknown or retired ones. */
+static int check_communities(struct store_conn *c, const struct principal *who, const code_t *codes,
+                             size_t n, struct linli_err *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!may_write_area(who, codes[i]))
+            return forbidden_area(err, codes[i]);
+    for (size_t i = 0; i < n; i++) {
+        char why[160], field[40];
+        int rc = area_fits(c, codes[i], 2, why, sizeof why, err);
+        if (rc < 0)
+            return rc;
+        snprintf(field, sizeof field, "communities[%zu]", i);
+        if (rc)
+            linli_field(err, field, "%s", why);
+    }
+    return err->nfields ? LINLI_EINVAL : LINLI_OK;
+}
+
+/* A team whose communities all lie in the caller's scope may be changed by them. */
+static int check_team_scope(const struct principal *who, const struct support_team *t,
+                            struct linli_err *err)
+{
+    for (size_t i = 0; i < t->ncommunities; i++)
+        if (!may_write_area(who, t->communities[i]))
+            return linli_fail(err, LINLI_EFORBIDDEN,
+                              "Support team %lld serves community %s, outside your scope.",
+                              (long long)t->id, t->communities[i]);
+    return LINLI_OK;
+}
+
+static json_t *team_summary(const struct support_team *t)
+{
+    return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)t->id, "name", t->name, "kind",
+                     team_kind_name(t->kind));
+}
+
+static int audit_team(struct store_conn *c, const struct principal *who, const char *action,
+                      const struct support_team *t, const char *key, json_t *extra,
+                      struct linli_err *err)
+{
+    char object[40];
+    snprintf(object, sizeof object, "support_team:%lld", (long long)t->id);
+    json_t *detail = team_summary(t);
+    if (extra)
+        json_object_set(detail, key, extra);
+    int rc = audit_append(c, who, action, object, detail, err);
+    json_decref(detail);
+    return rc;
+}
+
+static int assign(struct store_conn *c, int64_t team, const char *code, int64_t now,
+                  struct linli_err *err)
+{
+    sqlite3_stmt *st = store_stmt(c, SQL_TEAM_ASSIGN, err);
+    if (!st)
+        return err->status;
+    sqlite3_bind_int64(st, 1, team);
+    sqlite3_bind_text(st, 2, code, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? LINLI_OK : store_fail(c, rc, "assigning a community", err);
+}
+
+static void bind_team(sqlite3_stmt *st, int first, const struct support_team *t)
+{
+    sqlite3_bind_text(st, first, t->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, first + 1, team_kind_name(t->kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, first + 2, t->organisation, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, first + 3, t->contact_phone);
+    sqlite3_bind_int64(st, first + 4, t->members);
+}
+
+struct team_create_job {
+    const struct principal *who;
+    const struct team_checked *in;
+    const struct idem_req *idem;
+    bool replayed;
+    struct support_team *out;
+};
+
+static int team_create_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct team_create_job *j = arg;
+    int64_t id = 0;
+    bool found;
+    int rc;
+    if (j->idem) {
+        if ((rc = idem_find(c, j->idem, &id, err)) < 0)
+            return rc;
+        if (rc) {
+            j->replayed = true;
+            if ((rc = load_team(c, id, j->out, &found, err)))
+                return rc;
+            return found ? LINLI_OK : linli_fail(err, LINLI_ENOTFOUND, "No such support team.");
+        }
+    }
+    if ((rc = check_communities(c, j->who, (const code_t *)j->in->codes, j->in->ncodes, err)))
+        return rc;
+    sqlite3_stmt *st = store_stmt(c, SQL_TEAM_INSERT, err);
+    if (!st)
+        return err->status;
+    int64_t now = clock_now_ms();
+    bind_team(st, 1, &j->in->t);
+    sqlite3_bind_int64(st, 6, now);
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+        return store_fail(c, rc, "adding a support team", err);
+    id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    for (size_t i = 0; i < j->in->ncodes; i++)
+        if ((rc = assign(c, id, j->in->codes[i], now, err)))
+            return rc;
+    if ((rc = load_team(c, id, j->out, &found, err)))
+        return rc;
+    json_t *codes = json_array();
+    for (size_t i = 0; i < j->out->ncommunities; i++)
+        json_array_append_new(codes, json_string(j->out->communities[i]));
+    rc = audit_team(c, j->who, "support_team.create", j->out, "communities", codes, err);
+    json_decref(codes);
+    if (rc == LINLI_OK && j->idem)
+        rc = idem_record(c, j->idem, id, err);
+    if (rc)
+        support_teams_release(j->out, 1);
+    return rc;
+}
+
+int support_teams_create(struct domain *d, const struct principal *who,
+                         const struct team_fields *in, const struct idem_req *idem,
+                         struct support_team *out, bool *replayed, struct linli_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!writer_role(who))
+        return forbidden_role(err, "create support teams");
+    struct team_checked tc;
+    if (team_check(in, &tc, err))
+        return err->status;
+    struct team_create_job j = {who, &tc, idem, false, out};
+    int rc = store_write(d->store, team_create_job, &j, err);
+    free(tc.codes);
+    if (rc)
+        return rc;
+    if (replayed)
+        *replayed = j.replayed;
+    if (!j.replayed)
+        domain_publish(d, "support_team.created", team_summary(out));
+    return LINLI_OK;
+}
+
+struct team_update_job {
+    const struct principal *who;
+    int64_t id;
+    const struct team_patch *p; /* a change of fields, or */
+    const code_t *codes;        /* a new set of communities */
+    size_t ncodes;
+    struct support_team *out;
+};
+
+static int team_update_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct team_update_job *j = arg;
+    struct support_team before = {0};
+    bool found;
+    int rc = load_team(c, j->id, &before, &found, err);
+    if (rc)
+        return rc;
+    if (!found)
+        return linli_fail(err, LINLI_ENOTFOUND, "No support team %lld.", (long long)j->id);
+    if ((rc = check_team_scope(j->who, &before, err)))
+        goto done;
+    int64_t now = clock_now_ms();
+    if (j->p) {
+        const struct team_patch *p = j->p;
+        struct team_fields f = {
+            .name = p->set_name ? p->v.name : before.name,
+            .kind = p->set_kind ? p->v.kind : kind_names[before.kind],
+            .organisation = p->set_organisation ? p->v.organisation : before.organisation,
+            .contact_phone = p->set_contact_phone ? p->v.contact_phone : before.contact_phone,
+            .has_members = true,
+            .members = p->set_members ? p->v.members : before.members,
+        };
+        struct team_checked tc;
+        if ((rc = team_check(&f, &tc, err)))
+            goto done;
+        sqlite3_stmt *st = store_stmt(c, SQL_TEAM_UPDATE, err);
+        if (!st) {
+            rc = err->status;
+            goto done;
+        }
+        sqlite3_bind_int64(st, 1, j->id);
+        bind_team(st, 2, &tc.t);
+        sqlite3_bind_int64(st, 7, now);
+        if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+            rc = store_fail(c, rc, "changing a support team", err);
+            goto done;
+        }
+        json_t *changed = json_array();
+        if (strcmp(tc.t.name, before.name))
+            json_array_append_new(changed, json_string("name"));
+        if (tc.t.kind != before.kind)
+            json_array_append_new(changed, json_string("kind"));
+        if (strcmp(tc.t.organisation, before.organisation))
+            json_array_append_new(changed, json_string("organisation"));
+        if (strcmp(tc.t.contact_phone, before.contact_phone))
+            json_array_append_new(changed, json_string("contact_phone"));
+        if (tc.t.members != before.members)
+            json_array_append_new(changed, json_string("members"));
+        if ((rc = load_team(c, j->id, j->out, &found, err)) == LINLI_OK)
+            rc = audit_team(c, j->who, "support_team.update", j->out, "changed", changed, err);
+        json_decref(changed);
+        goto done;
+    }
+    if ((rc = check_communities(c, j->who, j->codes, j->ncodes, err)))
+        goto done;
+    json_t *added = json_array(), *removed = json_array();
+    for (size_t i = 0; i < before.ncommunities && rc == LINLI_OK; i++) {
+        bool keep = false;
+        for (size_t k = 0; k < j->ncodes && !keep; k++)
+            keep = !strcmp(before.communities[i], j->codes[k]);
+        if (keep)
+            continue;
+        sqlite3_stmt *st = store_stmt(c, SQL_TEAM_UNASSIGN, err);
+        if (!st) {
+            rc = err->status;
+            break;
+        }
+        sqlite3_bind_int64(st, 1, j->id);
+        sqlite3_bind_text(st, 2, before.communities[i], -1, SQLITE_TRANSIENT);
+        if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+            rc = store_fail(c, rc, "unassigning a community", err);
+        else
+            rc = LINLI_OK;
+        json_array_append_new(removed, json_string(before.communities[i]));
+    }
+    for (size_t k = 0; k < j->ncodes && rc == LINLI_OK; k++) {
+        bool had = false;
+        for (size_t i = 0; i < before.ncommunities && !had; i++)
+            had = !strcmp(before.communities[i], j->codes[k]);
+        if (had)
+            continue;
+        rc = assign(c, j->id, j->codes[k], now, err);
+        json_array_append_new(added, json_string(j->codes[k]));
+    }
+    if (rc == LINLI_OK) {
+        sqlite3_stmt *st = store_stmt(c, SQL_TEAM_TOUCH, err);
+        if (!st) {
+            rc = err->status;
+        } else {
+            sqlite3_bind_int64(st, 1, j->id);
+            sqlite3_bind_int64(st, 2, now);
+            int step = sqlite3_step(st);
+            rc = step == SQLITE_DONE ? LINLI_OK : store_fail(c, step, "touching a team", err);
+        }
+    }
+    if (rc == LINLI_OK && (rc = load_team(c, j->id, j->out, &found, err)) == LINLI_OK) {
+        json_t *change = json_pack("{s:O, s:O}", "added", added, "removed", removed);
+        rc = audit_team(c, j->who, "support_team.assign", j->out, "communities", change, err);
+        json_decref(change);
+    }
+    json_decref(added);
+    json_decref(removed);
+done:
+    support_teams_release(&before, 1);
+    if (rc)
+        support_teams_release(j->out, 1);
+    return rc;
+}
+
+int support_teams_update(struct domain *d, const struct principal *who, int64_t id,
+                         const struct team_patch *p, struct support_team *out,
+                         struct linli_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!writer_role(who))
+        return forbidden_role(err, "change support teams");
+    struct team_update_job j = {who, id, p, NULL, 0, out};
+    int rc = store_write(d->store, team_update_job, &j, err);
+    if (rc == LINLI_OK)
+        domain_publish(d, "support_team.updated", team_summary(out));
+    return rc;
+}
+
+int support_teams_assign(struct domain *d, const struct principal *who, int64_t id,
+                         const char *const *codes, size_t n, struct support_team *out,
+                         struct linli_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!writer_role(who))
+        return forbidden_role(err, "assign support teams");
+    /* Only the community list is checked here; the other fields are placeholders. */
+    struct team_fields f = {.name = "-",
+                            .kind = "planner",
+                            .communities = codes,
+                            .ncommunities = n,
+                            .set_communities = true};
+    struct team_checked tc;
+    if (team_check(&f, &tc, err))
+        return err->status;
+    struct team_update_job j = {who, id, NULL, (const code_t *)tc.codes, tc.ncodes, out};
+    int rc = store_write(d->store, team_update_job, &j, err);
+    free(tc.codes);
+    if (rc == LINLI_OK)
+        domain_publish(d, "support_team.updated", team_summary(out));
+    return rc;
+}
+
+struct team_get_args {
+    int64_t id;
+    struct support_team *out;
+};
+
+static int team_get_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct team_get_args *a = arg;
+    bool found;
+    int rc = load_team(c, a->id, a->out, &found, err);
+    if (rc == LINLI_OK && !found)
+        return linli_fail(err, LINLI_ENOTFOUND, "No support team %lld.", (long long)a->id);
+    return rc;
+}
+
+static int forbidden_reader(struct linli_err *err)
+{
+    return linli_fail(err, LINLI_EFORBIDDEN, "Only staff may read support teams.");
+}
+
+int support_teams_get(struct domain *d, const struct principal *who, int64_t id,
+                      struct support_team *out, struct linli_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!stations_staff_role(who->role))
+        return forbidden_reader(err);
+    struct team_get_args a = {id, out};
+    return store_read(d->store, team_get_job, &a, err);
+}
+
+struct team_list_args {
+    const struct team_filter *f;
+    struct support_team *items;
+    int n;
+    int64_t next;
+};
+
+static int team_list_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct team_list_args *a = arg;
+    sqlite3_stmt *st = store_stmt(c, SQL_TEAM_LIST, err);
+    if (!st)
+        return err->status;
+    sqlite3_bind_int64(st, 1, a->f->after_id);
+    if (a->f->community)
+        sqlite3_bind_text(st, 2, a->f->community, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 3, a->f->limit + 1);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (a->n == a->f->limit) {
+            a->next = a->items[a->n - 1].id;
+            break;
+        }
+        team_from_row(st, &a->items[a->n++]);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(c, rc, "listing support teams", err);
+    for (int i = 0; i < a->n; i++)
+        if ((rc = team_communities(c, &a->items[i], err)))
+            return rc;
+    return LINLI_OK;
+}
+
+int support_teams_list(struct domain *d, const struct principal *who, const struct team_filter *f,
+                       struct support_team **items, int *n, int64_t *next, struct linli_err *err)
+{
+    if (!stations_staff_role(who->role))
+        return forbidden_reader(err);
+    if (f->limit < 1 || f->limit > TEAMS_PAGE_MAX)
+        return linli_field(err, "limit", "must be between 1 and %d", TEAMS_PAGE_MAX);
+    struct team_list_args a = {f, calloc((size_t)f->limit, sizeof(struct support_team)), 0, 0};
+    if (!a.items)
+        return linli_fail(err, LINLI_ENOMEM, "out of memory");
+    int rc = store_read(d->store, team_list_job, &a, err);
+    if (rc) {
+        support_teams_release(a.items, a.n);
+        free(a.items);
+        return rc;
+    }
+    *items = a.items;
+    *n = a.n;
+    *next = a.next;
+    return LINLI_OK;
+}
