@@ -63,7 +63,7 @@ static const struct cfg_option options[] = {
      "GeoJSON outline (GCJ-02) of the district, for \"is this point in the district\""},
     {"boundary-area", CFG_STR, S(boundary_area), sizeof(((struct settings *)0)->boundary_area),
      "110105", 0, 0, "the area code that outline belongs to"},
-    {"threads", CFG_INT, S(threads), 0, "16", 1, 256,
+    {"threads", CFG_INT, S(threads), 0, "32", 1, 256,
      "HTTP worker threads (epoll); each write waits for its commit, so more threads let more "
      "writes share one commit"},
     {"max-body", CFG_INT, S(max_body), 0, "1048576", 1024, 1L << 30,

@@ -131,9 +131,13 @@ static int make_id(struct demo *dm, int y, int m, int d, bool male, char out[IDN
     if (*n >= 499)
         return -1;
     int seq = 2 * (*n)++ + (male ? 1 : 0) + 2; /* 002..999, parity gives the sex */
-    char first[18];
+    char first[48];
     snprintf(first, sizeof first, "%s%04d%02d%02d%03d", birthplaces[bp], y, m, d, seq);
-    snprintf(out, IDNUM_LEN + 1, "%s%c", first, idnum_check_char(first));
+    if (strlen(first) != IDNUM_LEN - 1)
+        return -1;
+    memcpy(out, first, IDNUM_LEN - 1);
+    out[IDNUM_LEN - 1] = idnum_check_char(first);
+    out[IDNUM_LEN] = '\0';
     return 0;
 }
 

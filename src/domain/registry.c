@@ -1,5 +1,6 @@
-/* registry.c - areas: import of official lists, splits, reads, counts. */
-#include "domain/registry.h"
+/* registry.c - areas: reads, counts, splits and history (imports are in
+ * registry_import.c). */
+#include "domain/registry_internal.h"
 
 #include "base/clock.h"
 #include "base/jx.h"
@@ -16,21 +17,11 @@
 static const char SQL_AREA_GET[] = "SELECT " AREA_COLUMNS " FROM areas WHERE code = ?";
 static const char SQL_AREA_CHILDREN[] =
     "SELECT count(*) FROM areas WHERE parent_code = ? AND retired_edition IS NULL";
-static const char SQL_AREA_INSERT[] =
+const char registry__sql_insert[] =
     "INSERT INTO areas (code, name, level, kind, parent_code, first_edition, last_edition,"
     " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)";
-static const char SQL_AREA_UPDATE_IMPORT[] =
-    "UPDATE areas SET name = ?2, kind = ?3, parent_code = ?4, last_edition = ?5,"
-    " retired_edition = NULL, updated_at = ?6 WHERE code = ?1";
-static const char SQL_AREA_RETIRE[] =
+const char registry__sql_retire[] =
     "UPDATE areas SET retired_edition = ?2, updated_at = ?3 WHERE code = ?1";
-static const char SQL_AREA_POINT[] =
-    "UPDATE areas SET lat = ?2, lon = ?3, point_crs = ?4, point_source = ?5, updated_at = ?6"
-    " WHERE code = ?1";
-static const char SQL_AREA_MAX_EDITION[] =
-    "SELECT max(last_edition) FROM areas WHERE substr(code, 1, 6) = ?";
-static const char SQL_AREA_CURRENT_IN[] =
-    "SELECT code, name FROM areas WHERE substr(code, 1, 6) = ? AND retired_edition IS NULL";
 static const char SQL_AREA_EVENT[] =
     "INSERT INTO area_events (code, edition, event, old_value, new_value, related_code, at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)";
@@ -79,7 +70,7 @@ static void area_from_row(sqlite3_stmt *st, struct area *a)
     a->updated_at = sqlite3_column_int64(st, 15);
 }
 
-static int area_event(struct store_conn *c, const char *code, int edition, const char *event,
+int registry__event(struct store_conn *c, const char *code, int edition, const char *event,
                       const char *old_value, const char *new_value, const char *related,
                       struct linli_err *err)
 {
@@ -101,7 +92,7 @@ static int area_event(struct store_conn *c, const char *code, int edition, const
     return rc == SQLITE_DONE ? LINLI_OK : store_fail(c, rc, "recording an area change", err);
 }
 
-static int load_area(struct store_conn *c, const char *code, struct area *out, bool *found,
+int registry__load(struct store_conn *c, const char *code, struct area *out, bool *found,
                      struct linli_err *err)
 {
     sqlite3_stmt *st = store_stmt(c, SQL_AREA_GET, err);
@@ -117,7 +108,7 @@ static int load_area(struct store_conn *c, const char *code, struct area *out, b
     return LINLI_OK;
 }
 
-static int level_of_kind(const char *kind)
+int registry__level_of_kind(const char *kind)
 {
     if (!strcmp(kind, "district"))
         return 0;
@@ -126,233 +117,6 @@ static int level_of_kind(const char *kind)
     if (!strcmp(kind, "community") || !strcmp(kind, "village"))
         return 2;
     return -1;
-}
-
-/* ---- import ---- */
-
-struct import_job {
-    const struct principal *who;
-    int edition;
-    const struct area_row *rows;
-    size_t n;
-    const struct area_point *points;
-    size_t npoints;
-    struct import_report *report;
-};
-
-static int row_index(const struct area_row *rows, size_t n, const char *code)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(rows[i].code, code))
-            return (int)i;
-    return -1;
-}
-
-static int import_job(struct store_conn *c, void *arg, struct linli_err *err)
-{
-    struct import_job *j = arg;
-    struct import_report *r = j->report;
-    memset(r, 0, sizeof *r);
-    int64_t now = clock_now_ms();
-    char districts[16][7];
-    int nd = 0;
-    for (size_t i = 0; i < j->n; i++) {
-        bool seen = false;
-        for (int k = 0; k < nd; k++)
-            seen |= !strncmp(districts[k], j->rows[i].code, 6);
-        if (!seen && nd < 16) {
-            snprintf(districts[nd++], 7, "%.6s", j->rows[i].code);
-        }
-    }
-    for (int k = 0; k < nd; k++) {
-        sqlite3_stmt *st = store_stmt(c, SQL_AREA_MAX_EDITION, err);
-        if (!st)
-            return err->status;
-        sqlite3_bind_text(st, 1, districts[k], -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
-            sqlite3_column_int(st, 0) > j->edition)
-            return linli_fail(err, LINLI_ECONFLICT,
-                              "Edition %d is older than edition %d already imported for %s; "
-                              "nothing was changed.",
-                              j->edition, sqlite3_column_int(st, 0), districts[k]);
-    }
-    /* Parents before children: rows come sorted by level. */
-    for (int level = 0; level <= 2; level++) {
-        for (size_t i = 0; i < j->n; i++) {
-            const struct area_row *row = &j->rows[i];
-            if (level_of_kind(row->kind) != level)
-                continue;
-            struct area old;
-            bool found;
-            int rc = load_area(c, row->code, &old, &found, err);
-            if (rc)
-                return rc;
-            const char *parent = row->parent_code[0] ? row->parent_code : NULL;
-            if (!found) {
-                sqlite3_stmt *st = store_stmt(c, SQL_AREA_INSERT, err);
-                if (!st)
-                    return err->status;
-                sqlite3_bind_text(st, 1, row->code, -1, SQLITE_STATIC);
-                sqlite3_bind_text(st, 2, row->name[0] ? row->name : row->code, -1, SQLITE_STATIC);
-                sqlite3_bind_int(st, 3, level);
-                sqlite3_bind_text(st, 4, row->kind, -1, SQLITE_STATIC);
-                if (parent)
-                    sqlite3_bind_text(st, 5, parent, -1, SQLITE_STATIC);
-                sqlite3_bind_int(st, 6, j->edition);
-                sqlite3_bind_int64(st, 7, now);
-                if ((rc = sqlite3_step(st)) != SQLITE_DONE)
-                    return store_fail(c, rc, "adding an area", err);
-                if ((rc = area_event(c, row->code, j->edition, "added", NULL, row->name, NULL, err)))
-                    return rc;
-                r->added++;
-                continue;
-            }
-            /* A district row may come without a name (the lists name only
-             * streets and communities): it keeps the one it has. */
-            const char *name = row->name[0] ? row->name : old.name;
-            bool renamed = strcmp(old.name, name) != 0;
-            bool moved = strcmp(old.parent_code, parent ? parent : "") != 0;
-            bool restored = old.retired_edition != 0;
-            sqlite3_stmt *st = store_stmt(c, SQL_AREA_UPDATE_IMPORT, err);
-            if (!st)
-                return err->status;
-            sqlite3_bind_text(st, 1, row->code, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 3, row->kind, -1, SQLITE_STATIC);
-            if (parent)
-                sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
-            sqlite3_bind_int(st, 5, j->edition > old.last_edition ? j->edition : old.last_edition);
-            sqlite3_bind_int64(st, 6, now);
-            if ((rc = sqlite3_step(st)) != SQLITE_DONE)
-                return store_fail(c, rc, "updating an area", err);
-            if (renamed && (rc = area_event(c, row->code, j->edition, "renamed", old.name,
-                                            name, NULL, err)))
-                return rc;
-            if (moved && (rc = area_event(c, row->code, j->edition, "moved", old.parent_code,
-                                          parent, NULL, err)))
-                return rc;
-            if (restored &&
-                (rc = area_event(c, row->code, j->edition, "restored", NULL, NULL, NULL, err)))
-                return rc;
-            r->renamed += renamed;
-            r->moved += moved;
-            r->restored += restored;
-            r->unchanged += !renamed && !moved && !restored;
-        }
-    }
-    /* Whatever of these districts the edition no longer lists is retired. */
-    for (int k = 0; k < nd; k++) {
-        sqlite3_stmt *st = store_stmt(c, SQL_AREA_CURRENT_IN, err);
-        if (!st)
-            return err->status;
-        sqlite3_bind_text(st, 1, districts[k], -1, SQLITE_STATIC);
-        char(*gone)[AREA_CODE_LEN + 1] = NULL;
-        size_t ngone = 0, cap = 0;
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            const char *code = (const char *)sqlite3_column_text(st, 0);
-            if (row_index(j->rows, j->n, code) >= 0)
-                continue;
-            if (ngone == cap) {
-                cap = cap ? cap * 2 : 16;
-                void *p = realloc(gone, cap * sizeof *gone);
-                if (!p) {
-                    free(gone);
-                    return linli_fail(err, LINLI_ENOMEM, "out of memory");
-                }
-                gone = p;
-            }
-            snprintf(gone[ngone++], AREA_CODE_LEN + 1, "%s", code);
-        }
-        sqlite3_reset(st);
-        for (size_t g = 0; g < ngone && rc == SQLITE_DONE; g++) {
-            sqlite3_stmt *ret = store_stmt(c, SQL_AREA_RETIRE, err);
-            if (!ret) {
-                free(gone);
-                return err->status;
-            }
-            sqlite3_bind_text(ret, 1, gone[g], -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int(ret, 2, j->edition);
-            sqlite3_bind_int64(ret, 3, now);
-            int r2 = sqlite3_step(ret);
-            if (r2 != SQLITE_DONE) {
-                free(gone);
-                return store_fail(c, r2, "retiring an area", err);
-            }
-            if ((r2 = area_event(c, gone[g], j->edition, "retired", NULL, NULL, NULL, err))) {
-                free(gone);
-                return r2;
-            }
-            r->retired++;
-        }
-        free(gone);
-        if (rc != SQLITE_DONE)
-            return store_fail(c, rc, "finding retired areas", err);
-    }
-    for (size_t i = 0; i < j->npoints; i++) {
-        const struct area_point *p = &j->points[i];
-        if (row_index(j->rows, j->n, p->code) < 0)
-            continue; /* a point for a code this edition lacks */
-        sqlite3_stmt *st = store_stmt(c, SQL_AREA_POINT, err);
-        if (!st)
-            return err->status;
-        sqlite3_bind_text(st, 1, p->code, -1, SQLITE_STATIC);
-        sqlite3_bind_double(st, 2, p->wgs84.lat);
-        sqlite3_bind_double(st, 3, p->wgs84.lon);
-        sqlite3_bind_text(st, 4, p->crs, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, p->source, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, now);
-        int rc = sqlite3_step(st);
-        if (rc != SQLITE_DONE)
-            return store_fail(c, rc, "setting an area's point", err);
-        r->points++;
-    }
-    json_t *detail = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "edition", j->edition, "added",
-                               r->added, "renamed", r->renamed, "moved", r->moved, "retired",
-                               r->retired, "restored", r->restored);
-    int rc = audit_append(c, j->who, "area.import", NULL, detail, err);
-    json_decref(detail);
-    return rc;
-}
-
-static int check_rows(const struct area_row *rows, size_t n, struct linli_err *err)
-{
-    for (size_t i = 0; i < n && err->nfields < LINLI_ERR_FIELDS; i++) {
-        const struct area_row *r = &rows[i];
-        char field[48];
-        snprintf(field, sizeof field, "row %zu", i + 1);
-        char norm[AREA_CODE_LEN + 1];
-        const char *why;
-        int level = level_of_kind(r->kind);
-        if (area_code_normalize(r->code, norm, &why) != 0 || strcmp(norm, r->code) != 0)
-            linli_field(err, field, "code %s is not a 12-digit area code", r->code);
-        else if (level < 0 || area_code_level(r->code) != level)
-            linli_field(err, field, "code %s does not fit the kind \"%s\"", r->code, r->kind);
-        else if ((!r->name[0] && level > 0) || jx_utf8_len(r->name) > AREA_NAME_MAX)
-            linli_field(err, field, "the name of %s is empty or too long", r->code);
-        else if (level > 0 && row_index(rows, n, r->parent_code) < 0)
-            linli_field(err, field, "the parent %s of %s is not in the list", r->parent_code,
-                        r->code);
-        else if (row_index(rows, n, r->code) != (int)i)
-            linli_field(err, field, "code %s appears twice", r->code);
-    }
-    return err->nfields ? LINLI_EINVAL : LINLI_OK;
-}
-
-int registry_import(struct domain *d, const struct principal *who, int edition,
-                    const struct area_row *rows, size_t n, const struct area_point *points,
-                    size_t npoints, struct import_report *report, struct linli_err *err)
-{
-    if (who->role != ROLE_ADMIN)
-        return linli_fail(err, LINLI_EFORBIDDEN, "Only admins may import official area lists.");
-    if (edition < 1980 || edition > 2200)
-        return linli_field(err, "edition", "must be the year of the official list");
-    if (n == 0)
-        return linli_fail(err, LINLI_EINVAL, "The list holds no areas.");
-    if (check_rows(rows, n, err))
-        return LINLI_EINVAL;
-    struct import_job j = {who, edition, rows, n, points, npoints, report};
-    return store_write(d->store, import_job, &j, err);
 }
 
 /* ---- splits ---- */
@@ -370,7 +134,7 @@ static int split_job(struct store_conn *c, void *arg, struct linli_err *err)
     struct split_job *j = arg;
     struct area old;
     bool found;
-    int rc = load_area(c, j->code, &old, &found, err);
+    int rc = registry__load(c, j->code, &old, &found, err);
     if (rc)
         return rc;
     if (!found)
@@ -386,11 +150,11 @@ static int split_job(struct store_conn *c, void *arg, struct linli_err *err)
     for (size_t i = 0; i < j->nparts; i++) {
         const struct area_row *p = &j->parts[i];
         struct area other;
-        if ((rc = load_area(c, p->code, &other, &found, err)))
+        if ((rc = registry__load(c, p->code, &other, &found, err)))
             return rc;
         if (found)
             return linli_fail(err, LINLI_ECONFLICT, "Area code %s exists already.", p->code);
-        sqlite3_stmt *st = store_stmt(c, SQL_AREA_INSERT, err);
+        sqlite3_stmt *st = store_stmt(c, registry__sql_insert, err);
         if (!st)
             return err->status;
         sqlite3_bind_text(st, 1, p->code, -1, SQLITE_STATIC);
@@ -402,11 +166,11 @@ static int split_job(struct store_conn *c, void *arg, struct linli_err *err)
         sqlite3_bind_int64(st, 7, now);
         if ((rc = sqlite3_step(st)) != SQLITE_DONE)
             return store_fail(c, rc, "adding a community", err);
-        if ((rc = area_event(c, p->code, j->edition, "split", NULL, p->name, old.code, err)) ||
-            (rc = area_event(c, old.code, j->edition, "split", NULL, NULL, p->code, err)))
+        if ((rc = registry__event(c, p->code, j->edition, "split", NULL, p->name, old.code, err)) ||
+            (rc = registry__event(c, old.code, j->edition, "split", NULL, NULL, p->code, err)))
             return rc;
     }
-    sqlite3_stmt *st = store_stmt(c, SQL_AREA_RETIRE, err);
+    sqlite3_stmt *st = store_stmt(c, registry__sql_retire, err);
     if (!st)
         return err->status;
     sqlite3_bind_text(st, 1, old.code, -1, SQLITE_TRANSIENT);
@@ -414,7 +178,7 @@ static int split_job(struct store_conn *c, void *arg, struct linli_err *err)
     sqlite3_bind_int64(st, 3, now);
     if ((rc = sqlite3_step(st)) != SQLITE_DONE)
         return store_fail(c, rc, "retiring the split community", err);
-    if ((rc = area_event(c, old.code, j->edition, "retired", NULL, NULL, NULL, err)))
+    if ((rc = registry__event(c, old.code, j->edition, "retired", NULL, NULL, NULL, err)))
         return rc;
     json_t *into = json_array();
     for (size_t i = 0; i < j->nparts; i++)
@@ -471,7 +235,7 @@ struct get_args {
 static int get_job(struct store_conn *c, void *arg, struct linli_err *err)
 {
     struct get_args *a = arg;
-    int rc = load_area(c, a->code, a->out, &a->found, err);
+    int rc = registry__load(c, a->code, a->out, &a->found, err);
     if (rc || !a->found)
         return rc;
     sqlite3_stmt *st = store_stmt(c, SQL_AREA_CHILDREN, err);
@@ -570,7 +334,7 @@ static int counts_job(struct store_conn *c, void *arg, struct linli_err *err)
     struct counts_job *j = arg;
     bool found;
     struct area before;
-    int rc = load_area(c, j->code, &before, &found, err);
+    int rc = registry__load(c, j->code, &before, &found, err);
     if (rc)
         return rc;
     if (!found || (j->who->role != ROLE_ADMIN && !area_within(j->who->scope, j->code)))
@@ -589,14 +353,14 @@ static int counts_job(struct store_conn *c, void *arg, struct linli_err *err)
     if ((rc = sqlite3_step(st)) != SQLITE_DONE)
         return store_fail(c, rc, "updating area counts", err);
     sqlite3_reset(st);
-    if ((rc = load_area(c, j->code, j->out, &found, err)))
+    if ((rc = registry__load(c, j->code, j->out, &found, err)))
         return rc;
     char old[96], now[96];
     snprintf(old, sizeof old, "%lld/%lld/%lld", (long long)before.households,
              (long long)before.residents, (long long)before.elderly);
     snprintf(now, sizeof now, "%lld/%lld/%lld", (long long)j->out->households,
              (long long)j->out->residents, (long long)j->out->elderly);
-    if ((rc = area_event(c, j->code, 0, "counts", old, now, NULL, err)))
+    if ((rc = registry__event(c, j->code, 0, "counts", old, now, NULL, err)))
         return rc;
     json_t *detail = json_pack("{s:s, s:s}", "before", old, "after", now);
     char object[40];
@@ -659,7 +423,7 @@ static int counts_many_job(struct store_conn *c, void *arg, struct linli_err *er
         char now_text[96];
         snprintf(now_text, sizeof now_text, "%lld/%lld/%lld", (long long)a->households,
                  (long long)a->residents, (long long)a->elderly);
-        if ((rc = area_event(c, a->code, 0, "counts", NULL, now_text, NULL, err)))
+        if ((rc = registry__event(c, a->code, 0, "counts", NULL, now_text, NULL, err)))
             return rc;
     }
     json_t *detail = json_pack("{s:I}", "areas", (json_int_t)j->n);

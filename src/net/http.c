@@ -1,4 +1,7 @@
-/* http.c - the libmicrohttpd wrapper (see http.h).
+/* http.c - the libmicrohttpd wrapper (see http.h): the server, its routes,
+ * the request cycle, answers, stopping and metrics. Static files are served
+ * by http_static.c and streams by http_stream.c; what the three share is in
+ * http_internal.h.
  *
  * The access handler is called several times per request: first with the
  * headers only, then with pieces of the body, then once more with nothing.
@@ -12,10 +15,10 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "net/http_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -25,57 +28,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#define HTTP_MAX_ROUTES 128
-#define HTTP_MAX_SEGS   12
 
 /* Statuses we count separately; anything else is counted as "other". */
 static const int counted_status[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
                                      409, 413, 415, 422, 429, 500, 503, 0};
 #define NSTATUS ((int)(sizeof counted_status / sizeof counted_status[0]))
-
-struct route {
-    const char *method;
-    char pattern[128];
-    char *segs[HTTP_MAX_SEGS];
-    int nsegs;
-    char storage[128];
-    http_handler fn;
-    void *ctx;
-    atomic_uint_fast64_t count[NSTATUS];
-    struct hist seconds;
-};
-
-struct http_stream {
-    struct http_server *server;
-    struct MHD_Connection *conn;
-    http_stream_read read;
-    http_stream_done done;
-    void *ctx;
-    pthread_mutex_t lock;
-    int suspended;
-    int wake_pending;
-    struct http_stream *prev, *next; /* in server->streams */
-};
-
-struct http_server {
-    struct http_options opt;
-    char listen[128];
-    char static_dir[PATH_MAX];
-    struct MHD_Daemon *daemon;
-    uint16_t port;
-    struct route routes[HTTP_MAX_ROUTES + 1]; /* last: unmatched requests */
-    int nroutes;
-    atomic_uint_fast64_t next_id;
-    atomic_int inflight;
-    atomic_bool stopping;
-    pthread_mutex_t streams_lock;
-    pthread_cond_t streams_cond;
-    struct http_stream *streams;
-    int nstreams;
-};
+_Static_assert(NSTATUS == HTTP_NSTATUS, "http_internal.h sizes the counters by HTTP_NSTATUS");
 
 static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                         0.1,    0.25,  0.5,    1,     2.5,  5};
@@ -168,7 +127,7 @@ static void add_common_headers(struct http_request *req, struct MHD_Response *re
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
-static void queue(struct http_request *req, int status, struct MHD_Response *resp)
+void http__queue(struct http_request *req, int status, struct MHD_Response *resp)
 {
     if (!resp) {
         log_error("http: cannot create a response (out of memory)");
@@ -188,7 +147,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (resp && content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    queue(req, status, resp);
+    http__queue(req, status, resp);
 }
 
 void http_respond_owned(struct http_request *req, int status, const char *content_type,
@@ -201,7 +160,7 @@ void http_respond_owned(struct http_request *req, int status, const char *conten
     }
     if (content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    queue(req, status, resp);
+    http__queue(req, status, resp);
 }
 
 void http_respond_json(struct http_request *req, int status, json_t *v)
@@ -336,178 +295,6 @@ int http_query_check(struct http_request *req, const char *const *allowed, struc
     struct qcheck q = {allowed, err, 0};
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, qcheck_one, &q);
     return q.bad ? LINLI_EINVAL : LINLI_OK;
-}
-
-/* ---- static files ---- */
-
-static const char *mime_type(const char *path)
-{
-    static const char *const map[][2] = {
-        {".html", "text/html; charset=utf-8"},  {".css", "text/css; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"}, {".json", "application/json"},
-        {".svg", "image/svg+xml"},              {".png", "image/png"},
-        {".jpg", "image/jpeg"},                 {".ico", "image/x-icon"},
-        {".geojson", "application/geo+json"},   {".txt", "text/plain; charset=utf-8"},
-        {".woff2", "font/woff2"},               {".map", "application/json"},
-    };
-    const char *dot = strrchr(path, '.');
-    if (dot)
-        for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-            if (!strcmp(dot, map[i][0]))
-                return map[i][1];
-    return "application/octet-stream";
-}
-
-void http_respond_static(struct http_request *req)
-{
-    struct linli_err err;
-    linli_err_clear(&err);
-    struct http_server *s = req->server;
-    const char *p = req->path;
-    if (!s->static_dir[0]) {
-        linli_fail(&err, LINLI_ENOTFOUND, "No resource at %s.", p);
-        http_respond_problem(req, 404, &err);
-        return;
-    }
-    /* Refuse anything that could step outside the directory: "..", ".",
-     * empty segments, backslashes, control characters. */
-    for (const char *c = p; *c; c++) {
-        if ((unsigned char)*c < 0x20 || *c == '\\') {
-            linli_fail(&err, LINLI_EINVAL, "The path has characters not allowed in a file name.");
-            http_respond_problem(req, 400, &err);
-            return;
-        }
-    }
-    for (const char *seg = p; seg; seg = strchr(seg + 1, '/')) {
-        const char *name = seg + 1;
-        size_t len = strcspn(name, "/");
-        if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.') ||
-            (len == 0 && name[0] == '/')) {
-            linli_fail(&err, LINLI_EINVAL, "The path may not contain \".\", \"..\" or \"//\".");
-            http_respond_problem(req, 400, &err);
-            return;
-        }
-    }
-    char full[PATH_MAX], real[PATH_MAX];
-    size_t plen = strlen(p);
-    int n = snprintf(full, sizeof full, "%s%s%s", s->static_dir, p,
-                     (plen > 0 && p[plen - 1] == '/') ? "index.html" : "");
-    struct stat stt;
-    if (n > 0 && (size_t)n < sizeof full && stat(full, &stt) == 0 && S_ISDIR(stt.st_mode) &&
-        strlen(full) + 12 < sizeof full)
-        strcat(full, "/index.html");
-    size_t dlen = strlen(s->static_dir);
-    if (n < 0 || (size_t)n >= sizeof full || !realpath(full, real) ||
-        strncmp(real, s->static_dir, dlen) != 0 || (real[dlen] != '/' && real[dlen] != '\0')) {
-        linli_fail(&err, LINLI_ENOTFOUND, "No page or file at %s.", p);
-        http_respond_problem(req, 404, &err);
-        return;
-    }
-    int fd = open(real, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode)) {
-        if (fd >= 0)
-            close(fd);
-        linli_fail(&err, LINLI_ENOTFOUND, "No page or file at %s.", p);
-        http_respond_problem(req, 404, &err);
-        return;
-    }
-    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)stt.st_size, fd);
-    if (!resp) {
-        close(fd);
-        return;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mime_type(real));
-    queue(req, 200, resp);
-}
-
-/* ---- streams ---- */
-
-static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
-{
-    (void)pos;
-    struct http_stream *st = cls;
-    if (atomic_load(&st->server->stopping))
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    ssize_t n = st->read(st->ctx, out, max);
-    if (n < 0)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    return n;
-}
-
-static void stream_free(void *cls)
-{
-    struct http_stream *st = cls;
-    struct http_server *s = st->server;
-    if (st->done)
-        st->done(st->ctx);
-    pthread_mutex_lock(&s->streams_lock);
-    if (st->prev)
-        st->prev->next = st->next;
-    else
-        s->streams = st->next;
-    if (st->next)
-        st->next->prev = st->prev;
-    s->nstreams--;
-    pthread_cond_broadcast(&s->streams_cond);
-    pthread_mutex_unlock(&s->streams_lock);
-    pthread_mutex_destroy(&st->lock);
-    free(st);
-}
-
-struct http_stream *http_respond_stream(struct http_request *req, const char *content_type,
-                                        http_stream_read read, http_stream_done done, void *ctx)
-{
-    struct http_server *s = req->server;
-    struct http_stream *st = calloc(1, sizeof *st);
-    if (!st)
-        return NULL;
-    st->server = s;
-    st->conn = req->conn;
-    st->read = read;
-    st->done = done;
-    st->ctx = ctx;
-    pthread_mutex_init(&st->lock, NULL);
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, st, stream_free);
-    if (!resp) {
-        pthread_mutex_destroy(&st->lock);
-        free(st);
-        return NULL;
-    }
-    pthread_mutex_lock(&s->streams_lock);
-    st->next = s->streams;
-    if (s->streams)
-        s->streams->prev = st;
-    s->streams = st;
-    s->nstreams++;
-    pthread_mutex_unlock(&s->streams_lock);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    queue(req, 200, resp);
-    return st;
-}
-
-void http_stream_suspend(struct http_stream *st)
-{
-    pthread_mutex_lock(&st->lock);
-    if (st->wake_pending) {
-        st->wake_pending = 0; /* woken before we slept: read again at once */
-    } else if (!st->suspended && !atomic_load(&st->server->stopping)) {
-        st->suspended = 1;
-        MHD_suspend_connection(st->conn);
-    }
-    pthread_mutex_unlock(&st->lock);
-}
-
-void http_stream_resume(struct http_stream *st)
-{
-    pthread_mutex_lock(&st->lock);
-    if (st->suspended) {
-        st->suspended = 0;
-        MHD_resume_connection(st->conn);
-    } else {
-        st->wake_pending = 1;
-    }
-    pthread_mutex_unlock(&st->lock);
 }
 
 /* ---- the request cycle ---- */
@@ -803,14 +590,12 @@ void http_stop(struct http_server *s)
     /* 2. Every suspended stream wakes, sees `stopping` and ends. */
     int64_t deadline = clock_mono_us() + (int64_t)s->opt.stop_grace_s * 1000000;
     pthread_mutex_lock(&s->streams_lock);
-    for (struct http_stream *st = s->streams; st; st = st->next)
-        http_stream_resume(st);
+    http__streams_wake(s);
     while (s->nstreams > 0 && clock_mono_us() < deadline) {
         pthread_mutex_unlock(&s->streams_lock);
         usleep(10000);
         pthread_mutex_lock(&s->streams_lock);
-        for (struct http_stream *st = s->streams; st; st = st->next)
-            http_stream_resume(st);
+        http__streams_wake(s);
     }
     pthread_mutex_unlock(&s->streams_lock);
     /* 3. Requests in flight finish and their answers go out. */

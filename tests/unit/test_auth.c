@@ -367,12 +367,12 @@ static void auth_authenticate_refuses_malformed_and_unknown_tokens(void **state)
     char tampered[TOKEN_MAX];
     snprintf(tampered, sizeof tampered, "%s", r.token);
     tampered[10] = tampered[10] == 'A' ? 'B' : 'A';
-    char longer[TOKEN_MAX + 8];
+    char longer[TOKEN_MAX + 512];
     snprintf(longer, sizeof longer, "%sA", r.token);
-    char bad_char[TOKEN_MAX];
+    char bad_char[TOKEN_MAX + 512];
     snprintf(bad_char, sizeof bad_char, "%s", r.token);
     bad_char[20] = '+';
-    char other_prefix[TOKEN_MAX];
+    char other_prefix[TOKEN_MAX + 512];
     snprintf(other_prefix, sizeof other_prefix, "xyz_%s", r.token + 4);
     const char *bad[] = {"", "lnl_", "lnl_short", r.token + 4, tampered, longer, bad_char,
                          other_prefix, "Bearer lnl_abc"};

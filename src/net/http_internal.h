@@ -1,0 +1,67 @@
+/* http_internal.h - what the files of the HTTP server share: the server's
+ * fields, the route table they hold and the one way an answer is queued.
+ * Internal to src/net: http.c (the server and the request cycle),
+ * http_static.c (static files) and http_stream.c (streams) include it;
+ * nothing else does. */
+#ifndef LINLI_HTTP_INTERNAL_H
+#define LINLI_HTTP_INTERNAL_H
+
+#include "net/http.h"
+
+#include "base/metrics.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct MHD_Daemon;
+struct MHD_Response;
+
+#define HTTP_MAX_ROUTES 128
+#define HTTP_MAX_SEGS   12
+/* The statuses a route counts separately, and one slot for "other": the
+ * length of counted_status in http.c, which checks it. */
+#define HTTP_NSTATUS 17
+
+struct route {
+    const char *method;
+    char pattern[128];
+    char *segs[HTTP_MAX_SEGS];
+    int nsegs;
+    char storage[128];
+    http_handler fn;
+    void *ctx;
+    atomic_uint_fast64_t count[HTTP_NSTATUS];
+    struct hist seconds;
+};
+
+struct http_server {
+    struct http_options opt;
+    char listen[128];
+    char static_dir[PATH_MAX];
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+    struct route routes[HTTP_MAX_ROUTES + 1]; /* last: unmatched requests */
+    int nroutes;
+    atomic_uint_fast64_t next_id;
+    atomic_int inflight;
+    atomic_bool stopping;
+    pthread_mutex_t streams_lock;
+    pthread_cond_t streams_cond;
+    struct http_stream *streams;
+    int nstreams;
+};
+
+/* Adds the common headers to `resp`, records `status` on the request and
+ * queues the answer; the request no longer needs `resp` afterwards (it is
+ * destroyed here). A NULL `resp` (out of memory) is logged and nothing is
+ * queued. Defined in http.c. */
+void http__queue(struct http_request *req, int status, struct MHD_Response *resp);
+
+/* Wakes every open stream so its reader runs again (and, once the server is
+ * stopping, ends). The caller holds s->streams_lock. Defined in
+ * http_stream.c. */
+void http__streams_wake(struct http_server *s);
+
+#endif
