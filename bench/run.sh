@@ -9,13 +9,13 @@
 #      which goes through linlid's HTTP layer without the token lookup);
 #  (b) durable creates: POST /api/v1/users at 64 connections with group commit
 #      (default --batch-max) and with --batch-max 1, a fresh database each;
-#      once with linlid's default 16 HTTP threads and once with 64 (each HTTP
+#      once with linlid's default 32 HTTP threads and once with 64 (each HTTP
 #      thread waits for its own commit, so the thread count caps the batch).
 #
 # Prints a markdown table and writes it to bench/results/latest.md.
 # Settings (environment): BENCH_SECONDS (10), BENCH_ROUNDS (2), BENCH_WRK_THREADS (2),
-# BENCH_HTTP_THREADS (linlid's default, 16), BENCH_CREATE_CONNS (64),
-# BENCH_CREATE_THREADS (HTTP thread counts for (b), "16 64"),
+# BENCH_HTTP_THREADS (linlid's default, 32), BENCH_CREATE_CONNS (64),
+# BENCH_CREATE_THREADS (HTTP thread counts for (b), "32 64"),
 # BENCH_BUILD (build/release), TMPDIR (must be a real disk for (b) to mean anything).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +26,9 @@ HELLO=$BUILD/bench/bench_hello
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-2}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
-HTTP_THREADS=${BENCH_HTTP_THREADS:-16}
+HTTP_THREADS=${BENCH_HTTP_THREADS:-32}
 CREATE_CONNS=${BENCH_CREATE_CONNS:-64}
-CREATE_THREADS=${BENCH_CREATE_THREADS:-16 64}
+CREATE_THREADS=${BENCH_CREATE_THREADS:-32 64}
 CONNS="16 256"
 PASSWORD=bench-password-123
 OUT=bench/results/latest.md
