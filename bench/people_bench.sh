@@ -63,6 +63,7 @@ echo "== importing" >&2
 LINLI_ADMIN_PASSWORD=$PASSWORD "$BUILD/linli" --db "$DB" init >/dev/null
 "$BUILD/linli" --db "$DB" import areas --dir data/chaoyang >/dev/null
 IMPORT_LINE=$(timeout 3600 "$BUILD/linli" --db "$DB" import people "$CSV" 2>"$TMP/import.err")
+IMPORT_LINE=${IMPORT_LINE//$CSV/people.csv}
 echo "$IMPORT_LINE" >&2
 DB_MB=$(python3 -c "import os; print(f'{os.path.getsize(\"$DB\") / 1e6:.0f}')")
 
@@ -85,14 +86,14 @@ TABLE=$(timeout 3600 python3 bench/people_latency.py "127.0.0.1:$PORT" "$TOKEN" 
 MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 MEM_GB=$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
 FS=$(df -T "$TMP" | awk 'NR == 2 {print $2}')
-SQLITE=$(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)')
+SQLITE=$(pkg-config --modversion sqlite3 2>/dev/null || echo '?')
 
 mkdir -p "$(dirname "$OUT")"
 {
     echo "## People: import and search at one million"
     echo
     echo "$(date -u +%Y-%m-%d), $(nproc) CPUs ($MODEL), ${MEM_GB} GB RAM, database on $FS;"
-    echo "release build (\`$BUILD\`), SQLite $SQLITE (Python's; linlid links the system library)."
+    echo "release build (\`$BUILD\`), SQLite $SQLITE."
     echo "\`bench/people_bench.sh\` with PEOPLE_N=$N, PEOPLE_REQUESTS=$REQUESTS, PEOPLE_SEED=$SEED."
     echo
     echo "Import (\`linli import people\`, $N rows, ${CSV_MB} MB of CSV generated in ${GEN_S} s; database afterwards ${DB_MB} MB):"

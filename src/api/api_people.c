@@ -9,16 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TYPED_NUMBER_MAX 32 /* characters of an ID or phone number as typed (spaces, +86) */
+
 /* Both tables list the same fields; POST requires two of them. */
 static const struct jx_field create_fields[] = {
     {"name", JX_STRING, true, false, PERSON_NAME_MAX},
-    {"id_number", JX_STRING, false, true, 32},
-    {"phone", JX_STRING, false, true, 32},
+    {"id_number", JX_STRING, false, true, TYPED_NUMBER_MAX},
+    {"phone", JX_STRING, false, true, TYPED_NUMBER_MAX},
     {"address", JX_STRING, false, false, PERSON_ADDRESS_MAX},
     {"home", JX_OBJECT, false, true, 0},
-    {"community_code", JX_STRING, true, false, 12},
+    {"community_code", JX_STRING, true, false, AREA_CODE_LEN},
     {"living_alone", JX_BOOL, false, false, 0},
-    {"care_level", JX_STRING, false, false, 32},
+    {"care_level", JX_STRING, false, false, 32}, /* longest code or label */
     {"disability", JX_STRING, false, true, PERSON_DISABILITY_MAX},
     {"subsidy_class", JX_STRING, false, true, 16},
     {"conditions", JX_ARRAY, false, false, 0},
@@ -29,13 +31,13 @@ static const struct jx_field create_fields[] = {
 
 static const struct jx_field patch_fields[NFIELDS] = {
     {"name", JX_STRING, false, false, PERSON_NAME_MAX},
-    {"id_number", JX_STRING, false, true, 32},
-    {"phone", JX_STRING, false, true, 32},
+    {"id_number", JX_STRING, false, true, TYPED_NUMBER_MAX},
+    {"phone", JX_STRING, false, true, TYPED_NUMBER_MAX},
     {"address", JX_STRING, false, false, PERSON_ADDRESS_MAX},
     {"home", JX_OBJECT, false, true, 0},
-    {"community_code", JX_STRING, false, false, 12},
+    {"community_code", JX_STRING, false, false, AREA_CODE_LEN},
     {"living_alone", JX_BOOL, false, false, 0},
-    {"care_level", JX_STRING, false, false, 32},
+    {"care_level", JX_STRING, false, false, 32}, /* longest code or label */
     {"disability", JX_STRING, false, true, PERSON_DISABILITY_MAX},
     {"subsidy_class", JX_STRING, false, true, 16},
     {"conditions", JX_ARRAY, false, false, 0},
@@ -50,7 +52,7 @@ static const struct jx_field home_fields[] = {
 static const struct jx_field contact_fields[] = {
     {"name", JX_STRING, true, false, CONTACT_NAME_MAX},
     {"relation", JX_STRING, false, false, CONTACT_RELATION_MAX},
-    {"phone", JX_STRING, true, false, 32},
+    {"phone", JX_STRING, true, false, TYPED_NUMBER_MAX},
 };
 
 /* jx_check on a nested object, with its field errors named "prefix.field". */
@@ -157,9 +159,9 @@ static json_t *person_json(const struct person *p, int today)
     json_object_set_new(o, "phone", text_or_null(p->phone));
     json_object_set_new(o, "phone_masked", json_boolean(p->phone_masked));
     json_object_set_new(o, "address", json_string(p->address));
-    json_object_set_new(o, "home", p->has_home ? json_pack("{s:f, s:f}", "lat", p->lat, "lon",
-                                                           p->lon)
-                                               : json_null());
+    json_object_set_new(o, "home",
+                        p->has_home ? json_pack("{s:f, s:f}", "lat", p->lat, "lon", p->lon)
+                                    : json_null());
     json_object_set_new(o, "community_code", json_string(p->community_code));
     json_object_set_new(o, "community_name", text_or_null(p->community_name));
     json_object_set_new(o, "living_alone", json_boolean(p->living_alone));
@@ -173,9 +175,8 @@ static json_t *person_json(const struct person *p, int today)
     json_t *contacts = json_array();
     for (int i = 0; i < p->ncontacts; i++)
         json_array_append_new(contacts,
-                              json_pack("{s:s, s:s, s:s}", "name", p->contacts[i].name,
-                                        "relation", p->contacts[i].relation, "phone",
-                                        p->contacts[i].phone));
+                              json_pack("{s:s, s:s, s:s}", "name", p->contacts[i].name, "relation",
+                                        p->contacts[i].relation, "phone", p->contacts[i].phone));
     json_object_set_new(o, "emergency_contacts", contacts);
     json_object_set_new(o, "consent", json_boolean(p->consent));
     json_object_set_new(o, "created_at", api_time(p->created_at));
@@ -283,9 +284,9 @@ static void list(struct http_request *req, void *ctx)
     struct api *a = ctx;
     struct principal who;
     if (api_auth(a, req, &who) ||
-        api_query(req, (const char *const[]){"q", "id_number", "phone", "community", "street",
-                                             "age_min", "age_max", "living_alone", "limit",
-                                             "cursor", NULL}))
+        api_query(req,
+                  (const char *const[]){"q", "id_number", "phone", "community", "street", "age_min",
+                                        "age_max", "living_alone", "limit", "cursor", NULL}))
         return;
     struct people_query q = {
         .q = http_query(req, "q"),

@@ -26,17 +26,28 @@
 
 #define PEOPLE_CSV_MAX_LINE 16384 /* bytes of one record */
 #define ROW_LOCAL_ERRORS    6     /* problems found while decoding one row, kept for its report */
+#define PROBLEMS_SHOWN      1000  /* problems printed before the rest are only counted */
 
 /* The columns, in the order export writes them; contact columns follow the
  * pattern contactN_name/_relation/_phone for N = 1..PERSON_CONTACTS_MAX. */
 static const char *const base_columns[] = {
-    "name",       "id_number",     "phone",      "address",       "lat",        "lon",
+    "name",           "id_number",    "phone",      "address",    "lat",           "lon",
     "community_code", "living_alone", "care_level", "disability", "subsidy_class", "conditions",
 };
 #define NBASE (sizeof base_columns / sizeof base_columns[0])
 enum {
-    COL_NAME, COL_ID_NUMBER, COL_PHONE, COL_ADDRESS, COL_LAT, COL_LON, COL_COMMUNITY,
-    COL_LIVING_ALONE, COL_CARE_LEVEL, COL_DISABILITY, COL_SUBSIDY, COL_CONDITIONS,
+    COL_NAME,
+    COL_ID_NUMBER,
+    COL_PHONE,
+    COL_ADDRESS,
+    COL_LAT,
+    COL_LON,
+    COL_COMMUNITY,
+    COL_LIVING_ALONE,
+    COL_CARE_LEVEL,
+    COL_DISABILITY,
+    COL_SUBSIDY,
+    COL_CONDITIONS,
     COL_CONTACTS, /* then 3 per contact */
     COL_CONSENT = COL_CONTACTS + 3 * PERSON_CONTACTS_MAX,
     NCOLS
@@ -64,7 +75,8 @@ static int read_header(struct csv_reader *r, const char *path, struct layout *l)
     const char *why;
     int got = csv_next(r, &why);
     if (got != 1)
-        return cli_die("%s: %s", path, got == 0 ? "the file is empty (a header row is needed)" : why);
+        return cli_die("%s: %s", path,
+                       got == 0 ? "the file is empty (a header row is needed)" : why);
     for (int c = 0; c < NCOLS; c++)
         l->at[c] = -1;
     l->nfields = r->nfields;
@@ -234,12 +246,12 @@ static void csv_field_name(const char *field, const struct row_meta *m, char *ou
 /* ---- pass 1: check ---- */
 
 struct check_state {
-    struct row_meta *meta;    /* of the current chunk */
-    size_t flushed;           /* rows of the chunk whose local problems are printed */
-    long *bad_lines;          /* every bad line of the file, ascending */
+    struct row_meta *meta; /* of the current chunk */
+    size_t flushed;        /* rows of the chunk whose local problems are printed */
+    long *bad_lines;       /* every bad line of the file, ascending */
     size_t nbad, cap_bad;
     int64_t problems;
-    int quiet_after;          /* stop printing after this many problems */
+    int quiet_after; /* stop printing after this many problems */
 };
 
 static void print_problem(struct check_state *s, const char *text)
@@ -332,8 +344,8 @@ static int next_row(struct csv_reader *r, const struct layout *l, bool gcj02, st
             if (got < 0)
                 snprintf(reason, sizeof reason, "%s", why);
             else
-                snprintf(reason, sizeof reason, "has %d fields where the header has %d",
-                         r->nfields, l->nfields);
+                snprintf(reason, sizeof reason, "has %d fields where the header has %d", r->nfields,
+                         l->nfields);
             snprintf(m->local[0], sizeof m->local[0], "line %ld: %s", m->line, reason);
             m->nlocal = 1;
             m->malformed = true;
@@ -471,7 +483,7 @@ int cli_import_people(struct cli *c, int argc, char **argv)
 {
     if (cli_check_opts(argc, argv, (const char *const[]){"--skip-bad", "--crs=", NULL}))
         return 1;
-    struct import_run run = {.s.quiet_after = 1000};
+    struct import_run run = {.s.quiet_after = PROBLEMS_SHOWN};
     const char *crs = cli_opt(argc, argv, "--crs");
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--crs"))
@@ -585,8 +597,8 @@ static int export_row(void *ctx, const struct person *p)
     size_t at = 0;
     conds[0] = '\0';
     for (int i = 0; i < p->nconditions; i++)
-        at += (size_t)snprintf(conds + at, sizeof conds - at, "%s%s", i ? ";" : "",
-                               p->conditions[i]);
+        at +=
+            (size_t)snprintf(conds + at, sizeof conds - at, "%s%s", i ? ";" : "", p->conditions[i]);
     write_text(f, conds);
     for (int i = 0; i < o->ncontacts; i++) {
         const struct contact *ct = i < p->ncontacts ? &p->contacts[i] : NULL;
@@ -660,8 +672,9 @@ int cli_export_people(struct cli *c, int argc, char **argv)
     }
     if (rc)
         return cli_report(&err);
-    fprintf(stderr, "Exported %lld people%s%s to %s (ID numbers and phones unmasked; the audit "
-                    "log has the export).\n",
+    fprintf(stderr,
+            "Exported %lld people%s%s to %s (ID numbers and phones unmasked; the audit "
+            "log has the export).\n",
             (long long)count, area ? " of " : "", area ? area : "", to_stdout ? "stdout" : path);
     return 0;
 }

@@ -17,9 +17,9 @@
 
 /* ---- SQL ---- */
 
-#define PERSON_COLUMNS                                                                       \
-    "p.id, p.name, p.id_number, p.birth_date, p.sex, p.phone, p.address, p.lat, p.lon,"      \
-    " p.community_code, a.name, p.living_alone, p.care_level, p.disability, p.subsidy_class,"\
+#define PERSON_COLUMNS                                                                             \
+    "p.id, p.name, p.id_number, p.birth_date, p.sex, p.phone, p.address, p.lat, p.lon,"            \
+    " p.community_code, a.name, p.living_alone, p.care_level, p.disability, p.subsidy_class,"      \
     " p.conditions, p.consent, p.created_at, p.updated_at"
 #define PERSON_FROM " FROM people p LEFT JOIN areas a ON a.code = p.community_code"
 
@@ -45,16 +45,17 @@ static const char SQL_MAX_CONTACTS[] = "SELECT coalesce(max(position), 0) FROM e
  * pattern for short names, ?10 the cursor, ?11 the limit. The scope test is
  * written with substr() so no plan uses the community index for it (a
  * district-wide range would then sort the whole table for one page). */
-#define SEARCH_REST                                                                          \
-    " AND substr(p.community_code, 1, length(?3)) = ?3"                                      \
-    " AND (?5 IS NULL OR substr(p.community_code, 1, 9) = ?5)"                               \
-    " AND (?6 IS NULL OR p.birth_date <= ?6)"                                                \
-    " AND (?7 IS NULL OR p.birth_date > ?7)"                                                 \
-    " AND (?8 IS NULL OR p.living_alone = ?8)"                                               \
-    " AND (?9 IS NULL OR p.name LIKE ?9 ESCAPE '\\')"                                        \
+#define SEARCH_REST                                                                                \
+    " AND substr(p.community_code, 1, length(?3)) = ?3"                                            \
+    " AND (?5 IS NULL OR substr(p.community_code, 1, 9) = ?5)"                                     \
+    " AND (?6 IS NULL OR p.birth_date <= ?6)"                                                      \
+    " AND (?7 IS NULL OR p.birth_date > ?7)"                                                       \
+    " AND (?8 IS NULL OR p.living_alone = ?8)"                                                     \
+    " AND (?9 IS NULL OR p.name LIKE ?9 ESCAPE '\\')"                                              \
     " AND p.id > ?10 ORDER BY p.id LIMIT ?11"
 #define SEARCH_COMMUNITY_TOO " AND (?4 IS NULL OR p.community_code = ?4)"
 
+/* clang-format off */
 static const char SQL_SEARCH_NAME[] =
     "SELECT " PERSON_COLUMNS PERSON_FROM
     " WHERE p.id IN (SELECT rowid FROM people_fts WHERE people_fts MATCH ?1)"
@@ -63,12 +64,14 @@ static const char SQL_SEARCH_ID_NUMBER[] =
     "SELECT " PERSON_COLUMNS PERSON_FROM " WHERE p.id_number = ?1" SEARCH_COMMUNITY_TOO SEARCH_REST;
 static const char SQL_SEARCH_PHONE[] =
     "SELECT " PERSON_COLUMNS PERSON_FROM
-    " WHERE (p.phone = ?1 OR p.id IN (SELECT person_id FROM emergency_contacts WHERE phone = ?1))"
+    " WHERE (p.phone = ?1"
+    "   OR p.id IN (SELECT person_id FROM emergency_contacts WHERE phone = ?1))"
     SEARCH_COMMUNITY_TOO SEARCH_REST;
 static const char SQL_SEARCH_COMMUNITY[] =
     "SELECT " PERSON_COLUMNS PERSON_FROM " WHERE p.community_code = ?4" SEARCH_REST;
 static const char SQL_SEARCH_ALL[] =
     "SELECT " PERSON_COLUMNS PERSON_FROM " WHERE ?4 IS NULL" SEARCH_REST;
+/* clang-format on */
 
 static const char SQL_EXPORT_PAGE[] =
     "SELECT " PERSON_COLUMNS PERSON_FROM
@@ -160,7 +163,7 @@ static const struct {
 static const struct {
     const char *code, *label;
 } subsidy_classes[] = {
-    {"dibao", "低保"},  {"tekun", "特困"}, {"low_income", "低收入"},
+    {"dibao", "低保"}, {"tekun", "特困"}, {"low_income", "低收入"},
     {"shidu", "失独"}, {"youfu", "优抚"}, {"other", "其他"},
 };
 
@@ -280,8 +283,7 @@ static bool check_text(struct linli_err *err, const char *field, const char *s, 
     return true;
 }
 
-int people_check(const struct person_in *in, int today, struct person *out,
-                 struct linli_err *err)
+int people_check(const struct person_in *in, int today, struct person *out, struct linli_err *err)
 {
     int before = err->nfields;
     memset(out, 0, sizeof *out);
@@ -558,7 +560,7 @@ static int insert_contacts(struct store_conn *c, int64_t id, const struct person
 }
 
 static int insert_person(struct store_conn *c, const struct person *p, int64_t now, int64_t *id,
-                  struct linli_err *err)
+                         struct linli_err *err)
 {
     sqlite3_stmt *st = store_stmt(c, SQL_PERSON_INSERT, err);
     if (!st)
@@ -705,8 +707,7 @@ int people_get(struct domain *d, const struct principal *who, int64_t id, unsign
     if (!people_may_read(who->role))
         return linli_fail(err, LINLI_EFORBIDDEN, "Your role has no access to residents' profiles.");
     if (reveal & ~people_may_reveal(who->role))
-        return linli_fail(err, LINLI_EFORBIDDEN,
-                          "Your role may not see %s unmasked.",
+        return linli_fail(err, LINLI_EFORBIDDEN, "Your role may not see %s unmasked.",
                           (reveal & ~people_may_reveal(who->role) & PEOPLE_REVEAL_ID_NUMBER)
                               ? "ID numbers"
                               : "phone numbers");
@@ -891,8 +892,7 @@ static int update_job(struct store_conn *c, void *arg, struct linli_err *err)
     json_t *detail = person_event(j->out);
     json_object_set_new(detail, "changed", changed_fields(j->p));
     if (strcmp(j->before->community_code, j->out->community_code) != 0)
-        json_object_set_new(detail, "from_community_code",
-                            json_string(j->before->community_code));
+        json_object_set_new(detail, "from_community_code", json_string(j->before->community_code));
     char object[32];
     snprintf(object, sizeof object, "person:%lld", (long long)j->id);
     rc = audit_append(c, j->who, "person.update", object, detail, err);
@@ -922,13 +922,13 @@ int people_update(struct domain *d, const struct principal *who, int64_t id,
 
 struct search_args {
     const char *sql;
-    const char *lead;                      /* ?1 */
-    char scope[AREA_CODE_LEN + 1];         /* ?3 */
-    const char *community;                 /* ?4 */
-    char street[10];                       /* ?5, "" = none */
+    const char *lead;              /* ?1 */
+    char scope[AREA_CODE_LEN + 1]; /* ?3 */
+    const char *community;         /* ?4 */
+    char street[10];               /* ?5, "" = none */
     char born_on_or_before[11], born_after[11];
     int living_alone;
-    char *like;                            /* ?9 */
+    char *like; /* ?9 */
     int64_t after_id;
     int limit;
     struct person *items;
@@ -1017,8 +1017,8 @@ int people_search(struct domain *d, const struct principal *who, const struct pe
 {
     if (!people_may_read(who->role))
         return linli_fail(err, LINLI_EFORBIDDEN, "Your role has no access to residents' profiles.");
-    struct search_args a = {.living_alone = q->living_alone, .after_id = q->after_id,
-                            .limit = q->limit};
+    struct search_args a = {
+        .living_alone = q->living_alone, .after_id = q->after_id, .limit = q->limit};
     scope_prefix(who, a.scope);
     char id_number[IDNUM_LEN + 1] = "", phone[PERSON_PHONE_SIZE] = "";
     char community[AREA_CODE_LEN + 1] = "";
@@ -1060,8 +1060,7 @@ int people_search(struct domain *d, const struct principal *who, const struct pe
         linli_field(err, "limit", "must be between 1 and %d", PEOPLE_PAGE_MAX);
     if (err->nfields)
         return LINLI_EINVAL;
-    people_birth_bounds(q->age_min, q->age_max, people_today(), a.born_on_or_before,
-                        a.born_after);
+    people_birth_bounds(q->age_min, q->age_max, people_today(), a.born_on_or_before, a.born_after);
     /* A community worker's own community is the narrowest way in. */
     if (community[0])
         a.community = community;
@@ -1292,7 +1291,7 @@ struct people_importer {
     struct domain *d;
     struct principal who;
     int today;
-    int64_t cache_before; /* the writer's cache_size to restore; 0 = not changed */
+    int64_t cache_before; /* the writer's cache_size to put back; 0 = not changed */
     char (*communities)[AREA_CODE_LEN + 1]; /* current community codes, sorted */
     size_t ncommunities;
     struct id_set ids;
@@ -1341,36 +1340,35 @@ static bool community_current(const struct people_importer *im, const char *code
 }
 
 /* A bulk import touches index pages all over the file: with SQLite's default
- * page cache (2 MB) every insert reads pages back from the OS. The importer
- * gives the writer connection a cache of PEOPLE_IMPORT_CACHE_KIB while it
- * lives, and puts the old size back when it ends. */
-struct cache_job {
-    int64_t set_kib;  /* > 0: set this many KiB; 0: restore `before` */
-    int64_t before;   /* cache_size as SQLite reports it (negative = KiB) */
-};
-
-static int cache_job(struct store_conn *c, void *arg, struct linli_err *err)
+ * page cache (2 MB) every insert reads pages back from the OS. Once an import
+ * writes a full batch, the writer connection gets a cache of
+ * PEOPLE_IMPORT_CACHE_KIB; the old size comes back when the importer ends.
+ * Small imports (the demo's, a community at a time) leave it alone. */
+static int writer_cache_grow(struct store_conn *c, int64_t *before, struct linli_err *err)
 {
-    struct cache_job *j = arg;
     sqlite3 *db = store_db(c);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "PRAGMA cache_size", -1, &st, NULL) != SQLITE_OK)
+        return store_fail(c, sqlite3_errcode(db), "reading the cache size", err);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *before = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
     char sql[64];
-    if (j->set_kib > 0) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, "PRAGMA cache_size", -1, &st, NULL) != SQLITE_OK)
-            return store_fail(c, sqlite3_errcode(db), "reading the cache size", err);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            j->before = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        snprintf(sql, sizeof sql, "PRAGMA cache_size=-%lld", (long long)j->set_kib);
-    } else {
-        snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)j->before);
-    }
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", PEOPLE_IMPORT_CACHE_KIB);
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? LINLI_OK : store_fail(c, rc, "setting the cache size", err);
 }
 
-int people_importer_new(struct domain *d, const struct principal *who,
-                        struct people_importer **out, struct linli_err *err)
+static int cache_restore_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)*(int64_t *)arg);
+    int rc = sqlite3_exec(store_db(c), sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? LINLI_OK : store_fail(c, rc, "setting the cache size", err);
+}
+
+int people_importer_new(struct domain *d, const struct principal *who, struct people_importer **out,
+                        struct linli_err *err)
 {
     *out = NULL;
     if (!people_may_write(who->role))
@@ -1383,9 +1381,6 @@ int people_importer_new(struct domain *d, const struct principal *who,
     im->today = people_today();
     struct communities_args a = {im, 0};
     int rc = store_read(d->store, communities_job, &a, err);
-    struct cache_job cj = {PEOPLE_IMPORT_CACHE_KIB, 0};
-    if (rc == LINLI_OK && (rc = store_write(d->store, cache_job, &cj, err)) == LINLI_OK)
-        im->cache_before = cj.before ? cj.before : -2000;
     if (rc) {
         people_importer_free(im);
         return rc;
@@ -1399,10 +1394,10 @@ void people_importer_free(struct people_importer *im)
     if (!im)
         return;
     if (im->cache_before) {
-        struct cache_job cj = {0, im->cache_before};
         struct linli_err err;
         linli_err_clear(&err);
-        store_write(im->d->store, cache_job, &cj, &err); /* a failure only leaves a bigger cache */
+        /* A failure (the store stopping) only leaves the cache bigger. */
+        store_write(im->d->store, cache_restore_job, &im->cache_before, &err);
     }
     free(im->communities);
     free(im->ids.keys);
@@ -1445,13 +1440,14 @@ int people_importer_check(struct people_importer *im, const struct person_in *ro
                           const long *labels, bool *bad, people_bad_row_fn bad_row, void *ctx,
                           struct linli_err *err)
 {
-    struct owners_args a = {calloc(n ? n : 1, IDNUM_LEN + 1), calloc(n ? n : 1, sizeof(int64_t)), n};
+    struct owners_args a = {calloc(n ? n : 1, IDNUM_LEN + 1), calloc(n ? n : 1, sizeof(int64_t)),
+                            n};
     if (!a.ids || !a.owner) {
         free((void *)a.ids);
         free(a.owner);
         return linli_fail(err, LINLI_ENOMEM, "out of memory");
     }
-    char(*ids)[IDNUM_LEN + 1] = (char(*)[IDNUM_LEN + 1])a.ids;
+    char(*ids)[IDNUM_LEN + 1] = (char(*)[IDNUM_LEN + 1]) a.ids;
     for (size_t i = 0; i < n; i++) {
         struct idnum_info info;
         const char *why;
@@ -1505,6 +1501,13 @@ static int write_job(struct store_conn *c, void *arg, struct linli_err *err)
     struct people_importer *im = j->im;
     struct person *p = &im->scratch;
     int64_t now = clock_now_ms(), first_id = 0, id = 0;
+    if (!im->cache_before && j->n >= PEOPLE_IMPORT_BATCH) {
+        int64_t before = 0;
+        int rc = writer_cache_grow(c, &before, err);
+        if (rc)
+            return rc;
+        im->cache_before = before ? before : -2000; /* -2000: SQLite's default, 2 MB */
+    }
     for (size_t i = 0; i < j->n; i++) {
         j->failed_row = i;
         int rc = people_check(&j->rows[i], im->today, p, err);

@@ -23,18 +23,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PERSON_NAME_MAX       32  /* characters */
-#define PERSON_ADDRESS_MAX    128 /* characters */
-#define PERSON_DISABILITY_MAX 64  /* characters */
-#define PERSON_CONDITIONS_MAX 16  /* health conditions per person */
-#define PERSON_CONDITION_MAX  32  /* characters per condition */
-#define PERSON_CONTACTS_MAX   5   /* emergency contacts per person */
-#define CONTACT_NAME_MAX      32  /* characters */
-#define CONTACT_RELATION_MAX  16  /* characters */
-#define PERSON_PHONE_SIZE     24  /* a normalised phone number (digits) and its NUL */
-#define PEOPLE_PAGE_MAX       500 /* most people in one page of a search */
-#define PEOPLE_QUERY_MAX      64  /* characters of a name query */
-#define PEOPLE_IMPORT_BATCH   5000 /* rows per write job (one transaction) of an import */
+#define PERSON_NAME_MAX         32           /* characters */
+#define PERSON_ADDRESS_MAX      128          /* characters */
+#define PERSON_DISABILITY_MAX   64           /* characters */
+#define PERSON_CONDITIONS_MAX   16           /* health conditions per person */
+#define PERSON_CONDITION_MAX    32           /* characters per condition */
+#define PERSON_CONTACTS_MAX     5            /* emergency contacts per person */
+#define CONTACT_NAME_MAX        32           /* characters */
+#define CONTACT_RELATION_MAX    16           /* characters */
+#define PERSON_PHONE_SIZE       24           /* a normalised phone number (digits) and its NUL */
+#define PEOPLE_PAGE_MAX         500          /* most people in one page of a search */
+#define PEOPLE_QUERY_MAX        64           /* characters of a name query */
+#define PEOPLE_IMPORT_BATCH     5000         /* rows per write job (one transaction) of an import */
 #define PEOPLE_IMPORT_CACHE_KIB (256 * 1024) /* the writer's page cache while an import runs */
 
 /* Ask for these on people_get to see them unmasked. */
@@ -43,7 +43,7 @@
 
 enum care_level { CARE_SELF, CARE_PARTLY_DEPENDENT, CARE_DEPENDENT };
 
-#define TEXT_SIZE(chars) ((chars) * 4 + 1) /* UTF-8: at most 4 bytes a character */
+#define TEXT_SIZE(chars) ((chars)*4 + 1) /* UTF-8: at most 4 bytes a character */
 
 struct contact {
     char name[TEXT_SIZE(CONTACT_NAME_MAX)];
@@ -92,7 +92,7 @@ struct person_in {
     double lat, lon; /* WGS-84 */
     const char *community_code;
     bool living_alone;
-    const char *care_level;    /* NULL = self_care */
+    const char *care_level; /* NULL = self_care */
     const char *disability;
     const char *subsidy_class;
     int nconditions;
@@ -134,8 +134,7 @@ void people_birth_bounds(int age_min, int age_max, int today, char born_on_or_be
  * upper-case X, birth date and sex from it, phone digits, codes for care level
  * and subsidy class. Does not look at the store: that the community exists and
  * that the ID number is new are checked when writing. `today` is yyyymmdd. */
-int people_check(const struct person_in *in, int today, struct person *out,
-                 struct linli_err *err);
+int people_check(const struct person_in *in, int today, struct person *out, struct linli_err *err);
 
 /* Codes from codes or Chinese labels: "self_care"/"自理", "partly_dependent"/
  * "半失能", "dependent"/"失能". Returns 0 or -1. */
@@ -146,8 +145,8 @@ const char *people_care_level_name(enum care_level c);
 const char *people_subsidy_code(const char *text);
 
 /* Who may do what; the scope check is people_visible. */
-bool people_may_read(enum role r);   /* admin, district, street, community, operator, auditor */
-bool people_may_write(enum role r);  /* admin, district, street, community */
+bool people_may_read(enum role r);  /* admin, district, street, community, operator, auditor */
+bool people_may_write(enum role r); /* admin, district, street, community */
 /* The PEOPLE_REVEAL_* fields `r` may see unmasked: both for admin, district,
  * street and community staff; the phone alone for operators; none otherwise. */
 unsigned people_may_reveal(enum role r);
@@ -186,14 +185,14 @@ int people_update(struct domain *d, const struct principal *who, int64_t id,
                   const struct person_patch *p, struct person *out, struct linli_err *err);
 
 struct people_query {
-    const char *q;          /* a name or part of one; NULL = any */
-    const char *id_number;  /* exact */
-    const char *phone;      /* the person's or one of the contacts' */
-    const char *community;  /* a community code */
-    const char *street;     /* a street code */
-    int age_min, age_max;   /* -1 = open */
-    int living_alone;       /* -1 any, 0, 1 */
-    int64_t after_id;       /* cursor */
+    const char *q;         /* a name or part of one; NULL = any */
+    const char *id_number; /* exact */
+    const char *phone;     /* the person's or one of the contacts' */
+    const char *community; /* a community code */
+    const char *street;    /* a street code */
+    int age_min, age_max;  /* -1 = open */
+    int living_alone;      /* -1 any, 0, 1 */
+    int64_t after_id;      /* cursor */
     int limit;
 };
 
@@ -240,8 +239,7 @@ int people_max_contacts(struct domain *d, int *n, struct linli_err *err);
  *
  * Callers that stream rows (a file too big to hold) use the importer below in
  * two passes: check every chunk, then write the good ones. */
-typedef void (*people_bad_row_fn)(void *ctx, size_t index, const char *field,
-                                  const char *reason);
+typedef void (*people_bad_row_fn)(void *ctx, size_t index, const char *field, const char *reason);
 typedef void (*people_progress_fn)(void *ctx, size_t done, size_t total);
 
 struct people_import_options {
@@ -263,8 +261,8 @@ int people_import(struct domain *d, const struct principal *who, const struct pe
 struct people_importer;
 
 /* Starts an import for `who` (EFORBIDDEN unless it may write). */
-int people_importer_new(struct domain *d, const struct principal *who,
-                        struct people_importer **out, struct linli_err *err);
+int people_importer_new(struct domain *d, const struct principal *who, struct people_importer **out,
+                        struct linli_err *err);
 void people_importer_free(struct people_importer *im);
 
 /* Checks `n` rows (step 1 above). `labels` (may be NULL) names each row in

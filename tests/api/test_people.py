@@ -205,6 +205,15 @@ def test_get_out_of_scope_by_role(c, users, seed, role):
         assert_problem(st, h, b, 404)
     else:
         assert st == 200 and b["id"] == p["id"]
+    # The neighbouring community of the same street: only the community worker loses sight.
+    p = seed["near"]
+    st, h, b = c.get(f"/api/v1/people/{p['id']}", token=users[role]["token"])
+    if role not in READERS:
+        assert_problem(st, h, b, 403)
+    elif role == "community":
+        assert_problem(st, h, b, 404)
+    else:
+        assert st == 200 and b["id"] == p["id"]
     # A missing id is the same 404 as a hidden one (for those who may read at all).
     st, h, b = c.get("/api/v1/people/99999999", token=users[role]["token"])
     assert_problem(st, h, b, 404 if role in READERS else 403)

@@ -17,8 +17,8 @@
 
 /* A fixed "today" after every birth date in the vectors, so the answers do not
  * depend on when the test runs. */
-#define TODAY            20250601
-#define VECTOR_ROWS      24 /* rows in cn_resident_id.csv; a shorter file is a broken checkout */
+#define TODAY       20250601
+#define VECTOR_ROWS 24 /* rows in cn_resident_id.csv; a shorter file is a broken checkout */
 
 static FILE *open_vectors(char *path, size_t size)
 {
@@ -52,8 +52,8 @@ static void every_vector_gives_its_expected_basic_answer(void **state)
         bool valid = rc == 0;
         if (valid != !strcmp(want, "valid")) {
             print_error("line %ld: %s is %s, expected %s (%s)%s%s\n", r.lineno, id,
-                        valid ? "valid" : "invalid", want, r.fields[c_reason],
-                        valid ? "" : ": ", valid ? "" : reason);
+                        valid ? "valid" : "invalid", want, r.fields[c_reason], valid ? "" : ": ",
+                        valid ? "" : reason);
             failures++;
         }
         if (!valid)
@@ -191,8 +191,8 @@ static void phone_check_accepts_landlines_with_area_code(void **state)
     const struct {
         const char *in, *want;
     } ok[] = {
-        {"010-65001234", "01065001234"},  {"01065001234", "01065001234"},
-        {"0755-1234567", "07551234567"},  {"021 6500 1234", "02165001234"},
+        {"010-65001234", "01065001234"},        {"01065001234", "01065001234"},
+        {"0755-1234567", "07551234567"},        {"021 6500 1234", "02165001234"},
         {"010-65001234-801", "01065001234801"},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {

@@ -30,19 +30,19 @@
 #define JIANWAI  "110105001000"
 #define CHAOYANG "110105000000"
 
-#define assert_ok(call, err)                                                                  \
-    do {                                                                                      \
-        int rc_ = (call);                                                                     \
-        if (rc_ != LINLI_OK)                                                                  \
-            fail_msg("%s: %d %s (%s: %s)", #call, rc_, (err)->detail,                         \
-                     (err)->nfields ? (err)->fields[0].field : "",                            \
-                     (err)->nfields ? (err)->fields[0].message : "");                         \
+#define assert_ok(call, err)                                                                       \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != LINLI_OK)                                                                       \
+            fail_msg("%s: %d %s (%s: %s)", #call, rc_, (err)->detail,                              \
+                     (err)->nfields ? (err)->fields[0].field : "",                                 \
+                     (err)->nfields ? (err)->fields[0].message : "");                              \
     } while (0)
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (!strstr((hay), (needle)))                                                         \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                      \
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        if (!strstr((hay), (needle)))                                                              \
+            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
     } while (0)
 
 struct fixture {
@@ -205,12 +205,12 @@ static const struct linli_field_error *field_error(const struct linli_err *err, 
     return NULL;
 }
 
-#define assert_field_error(err, field, text)                                                  \
-    do {                                                                                      \
-        const struct linli_field_error *fe_ = field_error((err), (field));                    \
-        if (!fe_)                                                                             \
-            fail_msg("no field error for \"%s\" (detail: %s)", (field), (err)->detail);       \
-        assert_contains(fe_->message, (text));                                                \
+#define assert_field_error(err, field, text)                                                       \
+    do {                                                                                           \
+        const struct linli_field_error *fe_ = field_error((err), (field));                         \
+        if (!fe_)                                                                                  \
+            fail_msg("no field error for \"%s\" (detail: %s)", (field), (err)->detail);            \
+        assert_contains(fe_->message, (text));                                                     \
     } while (0)
 
 /* A valid ID number for region 110105, a birth date and a sequence (odd = male). */
@@ -328,8 +328,9 @@ static void people_check_refuses_long_text_and_control_characters(void **state)
     struct person p;
     struct linli_err err;
     linli_err_clear(&err);
-    struct person_in in = simple("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三", NULL,
-                                 NAN_LJY); /* 33 characters */
+    struct person_in in =
+        simple("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三", NULL,
+               NAN_LJY); /* 33 characters */
     assert_int_equal(people_check(&in, 20250601, &p, &err), LINLI_EINVAL);
     assert_field_error(&err, "name", "at most 32");
     linli_err_clear(&err);
@@ -541,7 +542,8 @@ static void people_create_outside_the_callers_area_is_forbidden(void **state)
     assert_int_equal(people_create(&f->d, &f->street, &in, NULL, &p, NULL, &f->err),
                      LINLI_EFORBIDDEN);
     assert_int_equal(people_rows(f), 0);
-    assert_int_equal(audit_rows(f), sql_int(f, "SELECT count(*) FROM audit_log WHERE action NOT LIKE 'person.%'"));
+    assert_int_equal(audit_rows(f),
+                     sql_int(f, "SELECT count(*) FROM audit_log WHERE action NOT LIKE 'person.%'"));
 }
 
 static void people_create_by_roles_that_may_not_write_is_forbidden(void **state)
@@ -563,13 +565,11 @@ static void people_create_needs_a_current_community_in_the_registry(void **state
     struct fixture *f = *state;
     struct person p;
     struct person_in in = simple("王五", NULL, "110105001999");
-    assert_int_equal(people_create(&f->d, &f->admin, &in, NULL, &p, NULL, &f->err),
-                     LINLI_EINVAL);
+    assert_int_equal(people_create(&f->d, &f->admin, &in, NULL, &p, NULL, &f->err), LINLI_EINVAL);
     assert_field_error(&f->err, "community_code", "not an area");
     linli_err_clear(&f->err);
     in.community_code = RETIRED;
-    assert_int_equal(people_create(&f->d, &f->admin, &in, NULL, &p, NULL, &f->err),
-                     LINLI_EINVAL);
+    assert_int_equal(people_create(&f->d, &f->admin, &in, NULL, &p, NULL, &f->err), LINLI_EINVAL);
     assert_field_error(&f->err, "community_code", "retired");
     assert_int_equal(people_rows(f), 0);
 }
@@ -623,8 +623,7 @@ static void people_get_outside_the_callers_area_is_not_found(void **state)
     linli_err_clear(&f->err);
     assert_int_equal(people_get(&f->d, &f->street, there, 0, &p, &f->err), LINLI_ENOTFOUND);
     linli_err_clear(&f->err);
-    assert_int_equal(people_get(&f->d, &f->other_community, here, 0, &p, &f->err),
-                     LINLI_ENOTFOUND);
+    assert_int_equal(people_get(&f->d, &f->other_community, here, 0, &p, &f->err), LINLI_ENOTFOUND);
     linli_err_clear(&f->err);
     assert_int_equal(people_get(&f->d, &f->admin, 999, 0, &p, &f->err), LINLI_ENOTFOUND);
     linli_err_clear(&f->err);
@@ -645,16 +644,17 @@ static void people_get_with_reveal_is_audited_before_it_returns(void **state)
     assert_ok(people_get(&f->d, &f->community, pid, 0, &p, &f->err), &f->err);
     assert_true(p.id_number_masked);
     assert_int_equal(audit_rows(f), audits); /* a masked read is not audited */
-    assert_ok(people_get(&f->d, &f->community, pid,
-                         PEOPLE_REVEAL_ID_NUMBER | PEOPLE_REVEAL_PHONE, &p, &f->err),
+    assert_ok(people_get(&f->d, &f->community, pid, PEOPLE_REVEAL_ID_NUMBER | PEOPLE_REVEAL_PHONE,
+                         &p, &f->err),
               &f->err);
     assert_string_equal(p.id_number, id);
     assert_string_equal(p.contacts[0].phone, "13900139000");
     assert_false(p.id_number_masked);
     assert_int_equal(audit_rows(f), audits + 1);
     char detail[128];
-    sql_text(f, "SELECT action || ' ' || object || ' ' || detail || ' ' || user_id FROM audit_log"
-                " ORDER BY id DESC LIMIT 1",
+    sql_text(f,
+             "SELECT action || ' ' || object || ' ' || detail || ' ' || user_id FROM audit_log"
+             " ORDER BY id DESC LIMIT 1",
              detail, sizeof detail);
     assert_string_equal(detail, "person.reveal person:1 {\"fields\":[\"id_number\",\"phone\"]} 3");
 }
@@ -692,8 +692,8 @@ static void people_update_changes_what_is_set_and_audits_field_names(void **stat
     char id[IDNUM_LEN + 1];
     full_input(&in, id);
     int64_t pid = create(f, &f->admin, in);
-    struct person_patch patch = {.set_phone = true, .set_contacts = true, .set_living_alone = true,
-                                 .set_disability = true};
+    struct person_patch patch = {
+        .set_phone = true, .set_contacts = true, .set_living_alone = true, .set_disability = true};
     patch.v.phone = "13700137000";
     patch.v.living_alone = false;
     patch.v.disability = NULL;
@@ -729,7 +729,8 @@ static void people_update_checks_the_result_as_a_whole(void **state)
     assert_int_equal(people_update(&f->d, &f->admin, pid, &patch, &p, &f->err), LINLI_EINVAL);
     assert_field_error(&f->err, "name", "required");
     assert_field_error(&f->err, "phone", "");
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'person.update'"), 0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'person.update'"),
+                     0);
 }
 
 static void people_update_out_of_area_is_not_found_and_moving_out_is_forbidden(void **state)
@@ -740,12 +741,10 @@ static void people_update_out_of_area_is_not_found_and_moving_out_is_forbidden(v
     struct person_patch patch = {.set_community_code = true};
     struct person p;
     patch.v.community_code = OTHER;
-    assert_int_equal(people_update(&f->d, &f->street, pid, &patch, &p, &f->err),
-                     LINLI_EFORBIDDEN);
+    assert_int_equal(people_update(&f->d, &f->street, pid, &patch, &p, &f->err), LINLI_EFORBIDDEN);
     linli_err_clear(&f->err);
     patch.v.community_code = BEI_LJY;
-    assert_int_equal(people_update(&f->d, &f->street, there, &patch, &p, &f->err),
-                     LINLI_ENOTFOUND);
+    assert_int_equal(people_update(&f->d, &f->street, there, &patch, &p, &f->err), LINLI_ENOTFOUND);
     linli_err_clear(&f->err);
     assert_ok(people_update(&f->d, &f->street, pid, &patch, &p, &f->err), &f->err);
     assert_string_equal(p.community_code, BEI_LJY);
@@ -807,8 +806,8 @@ static void seed_search(struct fixture *f)
 }
 
 /* Names found by `who` with query `q`, joined by ',' in id order. */
-static void search_names(struct fixture *f, const struct principal *who,
-                         struct people_query q, char *out, size_t size)
+static void search_names(struct fixture *f, const struct principal *who, struct people_query q,
+                         char *out, size_t size)
 {
     if (!q.limit)
         q.limit = 50;
@@ -832,7 +831,8 @@ static void search_names(struct fixture *f, const struct principal *who,
 #else
 #pragma GCC diagnostic ignored "-Woverride-init"
 #endif
-#define Q(...) ((struct people_query){.age_min = -1, .age_max = -1, .living_alone = -1, __VA_ARGS__})
+#define Q(...)                                                                                     \
+    ((struct people_query){.age_min = -1, .age_max = -1, .living_alone = -1, __VA_ARGS__})
 
 static void people_search_by_names_of_every_length(void **state)
 {
@@ -894,21 +894,20 @@ static void people_search_by_age_and_living_alone(void **state)
     int today = people_today(), age[5];
     for (int i = 0; i < 5; i++)
         age[i] = people_age(born[i], today);
-    const int ranges[][2] = {{age[1], age[0]}, {age[0], -1}, {-1, age[2]}, {age[3], age[3]},
-                             {age[2] + 1, age[4]}, {0, 150}};
+    const int ranges[][2] = {{age[1], age[0]}, {age[0], -1},         {-1, age[2]},
+                             {age[3], age[3]}, {age[2] + 1, age[4]}, {0, 150}};
     for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
         char want[256] = "", got[256];
         size_t at = 0;
         for (int i = 0; i < 5; i++)
             if ((ranges[r][0] < 0 || age[i] >= ranges[r][0]) &&
                 (ranges[r][1] < 0 || age[i] <= ranges[r][1]))
-                at += (size_t)snprintf(want + at, sizeof want - at, "%s%s", at ? "," : "",
-                                       names[i]);
+                at +=
+                    (size_t)snprintf(want + at, sizeof want - at, "%s%s", at ? "," : "", names[i]);
         search_names(f, &f->admin, Q(.age_min = ranges[r][0], .age_max = ranges[r][1]), got,
                      sizeof got);
         if (strcmp(got, want))
-            fail_msg("ages %d..%d: got \"%s\", want \"%s\"", ranges[r][0], ranges[r][1], got,
-                     want);
+            fail_msg("ages %d..%d: got \"%s\", want \"%s\"", ranges[r][0], ranges[r][1], got, want);
     }
     char got[256];
     search_names(f, &f->admin, Q(.living_alone = 1), got, sizeof got);
@@ -968,11 +967,10 @@ static void people_search_refuses_malformed_filters(void **state)
     struct person *items;
     int n;
     int64_t next;
-    struct people_query q = Q(.limit = 10, .id_number = "1234", .phone = "abc",
-                              .community = JIANWAI, .street = NAN_LJY, .age_min = 90,
-                              .age_max = 80, .q = "");
-    assert_int_equal(people_search(&f->d, &f->admin, &q, &items, &n, &next, &f->err),
-                     LINLI_EINVAL);
+    struct people_query q =
+        Q(.limit = 10, .id_number = "1234", .phone = "abc", .community = JIANWAI, .street = NAN_LJY,
+          .age_min = 90, .age_max = 80, .q = "");
+    assert_int_equal(people_search(&f->d, &f->admin, &q, &items, &n, &next, &f->err), LINLI_EINVAL);
     assert_field_error(&f->err, "id_number", "18");
     assert_field_error(&f->err, "phone", "");
     assert_field_error(&f->err, "community", "community");
@@ -1002,8 +1000,7 @@ static void people_import_with_a_bad_row_changes_nothing(void **state)
     make_id(a, "19400101", 1);
     make_id(b, "19400101", 2);
     struct person_in rows[4] = {
-        simple("甲", a, NAN_LJY),
-        simple("乙", b, BEI_LJY),
+        simple("甲", a, NAN_LJY), simple("乙", b, BEI_LJY),
         simple("丙", NULL, "110105001999"), /* no such community */
         simple("丁", a, OTHER),             /* the same ID number as row 0 */
     };
@@ -1015,7 +1012,8 @@ static void people_import_with_a_bad_row_changes_nothing(void **state)
     assert_int_equal(rep.bad, 2);
     assert_int_equal(rep.imported, 0);
     assert_int_equal(bad.n, 2);
-    assert_string_equal(bad.text[0], "2 community_code: is not a current community in the registry");
+    assert_string_equal(bad.text[0],
+                        "2 community_code: is not a current community in the registry");
     assert_string_equal(bad.text[1], "3 id_number: appears twice in this import (first on row 1)");
     assert_int_equal(people_rows(f), 0);
     assert_int_equal(audit_rows(f), audits);
@@ -1041,7 +1039,8 @@ static void people_import_skip_bad_writes_the_good_rows_a_batch_per_transaction(
     assert_int_equal(rep.bad, 1);
     assert_int_equal(rep.imported, 6);
     assert_int_equal(people_rows(f), 6);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'person.import'"), 3);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'person.import'"),
+                     3);
     char detail[128];
     sql_text(f, "SELECT detail FROM audit_log WHERE action = 'person.import' ORDER BY id LIMIT 1",
              detail, sizeof detail);
@@ -1073,8 +1072,7 @@ static void people_import_by_staff_keeps_to_their_area(void **state)
     struct bad_report bad = {0};
     struct people_import_options o = {.bad_row = collect_bad, .ctx = &bad};
     struct people_import_report rep;
-    assert_int_equal(people_import(&f->d, &f->community, rows, 2, &o, &rep, &f->err),
-                     LINLI_EINVAL);
+    assert_int_equal(people_import(&f->d, &f->community, rows, 2, &o, &rep, &f->err), LINLI_EINVAL);
     assert_string_equal(bad.text[0], "1 community_code: lies outside your area");
     linli_err_clear(&f->err);
     assert_int_equal(people_import(&f->d, &f->operator_, rows, 2, &o, &rep, &f->err),
@@ -1117,9 +1115,9 @@ static void people_export_gives_everyone_in_the_area_unmasked_after_an_audit_ent
     assert_ok(people_export(&f->d, &f->community, NULL, collect_export, &seen, &count, &f->err),
               &f->err);
     assert_int_equal(count, 4);
-    assert_int_equal(people_export(&f->d, &f->operator_, NULL, collect_export, &seen, &count,
-                                   &f->err),
-                     LINLI_EFORBIDDEN);
+    assert_int_equal(
+        people_export(&f->d, &f->operator_, NULL, collect_export, &seen, &count, &f->err),
+        LINLI_EFORBIDDEN);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
