@@ -540,7 +540,10 @@ int store_open(const struct store_options *o, struct store **out, struct linli_e
             goto fail;
         s->free_readers[s->nfree++] = i;
     }
-    if ((rc = conn_open(s, &s->checkpointer, 0, 0, err)))
+    /* A connection learns that the file is in WAL mode only when it first
+     * reads it; until then its checkpoints do nothing. */
+    if ((rc = conn_open(s, &s->checkpointer, 0, 0, err)) ||
+        (rc = conn_exec(&s->checkpointer, "SELECT count(*) FROM sqlite_schema", err)))
         goto fail;
 
     if (pthread_create(&s->writer_thread, NULL, writer_main, s) != 0) {

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -566,6 +567,44 @@ static void store_write_commits_and_store_read_sees_it(void **state)
         assert_int_equal(count_rows(f->s, id), 1); /* visible as soon as the write returns */
     }
     assert_int_equal(count_rows(f->s, 0), 10);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Without background checkpoints the writer never folds the WAL back (it
+ * runs with wal_autocheckpoint off), so the WAL would grow with every
+ * commit. With them it is reused from the start once checkpointed. */
+static void store_background_checkpoints_keep_the_wal_from_growing(void **state)
+{
+    struct fixture *f = *state;
+    open_store_ok(f, 1);
+    create_table(f->s);
+    char wal[600];
+    snprintf(wal, sizeof wal, "%s-wal", f->db);
+    int64_t id = 1;
+    for (int i = 0; i < 200; i++, id++) {
+        struct insert_arg a = {.id = id, .mode = INSERT_OK};
+        assert_int_equal(store_write(f->s, insert_job, &a, &f->err), LINLI_OK);
+    }
+    long first = file_size(wal);
+    assert_true(first > 0);
+    for (int round = 0; round < 5; round++) {
+        sleep_ms(100); /* several checkpoint periods (20 ms) */
+        for (int i = 0; i < 200; i++, id++) {
+            struct insert_arg a = {.id = id, .mode = INSERT_OK};
+            assert_int_equal(store_write(f->s, insert_job, &a, &f->err), LINLI_OK);
+        }
+    }
+    long last = file_size(wal);
+    /* Six rounds of the same writes: a WAL that is never checkpointed ends
+     * about six times the first size; a reused one stays near it. */
+    if (last > first * 2)
+        fail_msg("the WAL grew from %ld to %ld bytes: checkpoints are not running", first, last);
+    assert_int_equal(count_rows(f->s, 0), id - 1);
 }
 
 static void store_write_is_durable_across_close_and_reopen(void **state)
@@ -1117,6 +1156,7 @@ int main(void)
         T(store_refuses_a_file_that_is_not_sqlite),
         T(store_write_commits_and_store_read_sees_it),
         T(store_write_is_durable_across_close_and_reopen),
+    T(store_background_checkpoints_keep_the_wal_from_growing),
         T(store_write_returns_a_failing_jobs_status_and_undoes_it),
         T(store_write_maps_a_constraint_failure_to_conflict),
         T(store_read_connections_refuse_writes),
