@@ -6,18 +6,42 @@
 #include "api/api.h"
 
 #include "domain/auth.h"
+#include "domain/people.h"
+#include "domain/stations.h"
 
 #include <string.h>
 
-/* Who sees which topic. */
+/* Staff see an event about an area when their scope holds it (admins: all). */
+static bool area_event_visible(const struct principal *who, json_t *payload, const char *key)
+{
+    const char *code = json_string_value(json_object_get(payload, key));
+    if (who->role == ROLE_ADMIN)
+        return true;
+    return code && area_within(who->scope, code);
+}
+
+/* Who sees which topic. Events carry ids and area codes, never personal
+ * data: a console that wants the details reads them through the API, which
+ * checks and audits as usual. */
 static bool event_visible(const void *ctx, const char *topic, json_t *payload)
 {
-    (void)payload;
     const struct principal *who = ctx;
     if (!strncmp(topic, "user.", 5))
         return who->role == ROLE_ADMIN || who->role == ROLE_AUDITOR;
     if (!strncmp(topic, "system.", 7))
         return who->role == ROLE_ADMIN;
+    if (!strcmp(topic, "person.created") || !strcmp(topic, "person.updated")) {
+        const char *code = json_string_value(json_object_get(payload, "community_code"));
+        return people_may_read(who->role) && code && people_visible(who, code);
+    }
+    if (!strncmp(topic, "people.", 7))
+        return who->role == ROLE_ADMIN;
+    if (!strcmp(topic, "station.created") || !strcmp(topic, "station.updated"))
+        return stations_staff_role(who->role) && area_event_visible(who, payload, "area_code");
+    if (!strncmp(topic, "station.", 8) || !strncmp(topic, "support_team.", 13))
+        return stations_staff_role(who->role);
+    if (!strncmp(topic, "area.", 5))
+        return stations_staff_role(who->role) && area_event_visible(who, payload, "code");
     return false;
 }
 

@@ -245,3 +245,27 @@ def test_boundary_answers_in_and_out(srv):
     assert_problem(st, h, body, 422)
     st, h, body = c.get("/api/v1/areas/110105001/contains?lat=39.9&lon=116.4")
     assert_problem(st, h, body, 404)
+
+
+def test_events_about_people_reach_only_staff_whose_area_holds_them(srv, tokens):
+    from conftest import SSEStream
+    import json as _json
+    near = SSEStream(srv.port, token=tokens["co1"])   # 110105001024
+    far = SSEStream(srv.port, token=tokens["co2"])    # 110105002001
+    res = SSEStream(srv.port, token=tokens["res"])
+    try:
+        for s in (near, far, res):
+            assert s.status == 200
+            s.next(timeout=10)
+        st, _, p = srv.client.post("/api/v1/people", {"name": "事件测试", "community_code": "110105001024"},
+                                   token=tokens["co1"])
+        assert st == 201, p
+        is_created = lambda ev: ev["event"] == "person.created"
+        ev = near.wait_for(is_created, timeout=10)
+        assert ev is not None and _json.loads(ev["data"]) == {"id": p["id"],
+                                                               "community_code": "110105001024"}
+        assert far.wait_for(is_created, timeout=2) is None
+        assert res.wait_for(is_created, timeout=1) is None
+    finally:
+        for s in (near, far, res):
+            s.close()
