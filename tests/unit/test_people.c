@@ -1,4 +1,4 @@
-/* test_people.c - residents' profiles (src/domain/people.c): the rules of a
+/* test_people.c - residents' profiles (src/domain/people.c, people_search.c, people_import.c). */
  * profile, masking, ages, who sees whom, and on a real store in a temporary
  * directory: creating, reading with and without reveal, changing, searching,
  * bulk import (a bad row leaves the store unchanged) and export. */
