@@ -1,4 +1,5 @@
-/* test_people.c - residents' profiles (src/domain/people.c, people_search.c, people_import.c). */
+/* test_people.c - residents' profiles (src/domain/people.c, people_search.c and
+ * people_import.c): the rules of a
  * profile, masking, ages, who sees whom, and on a real store in a temporary
  * directory: creating, reading with and without reveal, changing, searching,
  * bulk import (a bad row leaves the store unchanged) and export. */
