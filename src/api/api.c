@@ -139,6 +139,36 @@ int api_path_id(struct http_request *req, int index, int64_t *id)
     return 0;
 }
 
+int api_idempotency(struct http_request *req, const struct principal *who, const char *route,
+                    struct idem_req *idem, const struct idem_req **ip)
+{
+    *ip = NULL;
+    const char *key = http_header(req, "Idempotency-Key");
+    if (!key)
+        return 0;
+    struct linli_err err;
+    linli_err_clear(&err);
+    if (idem_prepare(idem, key, who->user_id, route, req->body.data, req->body.len, &err)) {
+        http_respond_problem(req, 422, &err);
+        return -1;
+    }
+    *ip = idem;
+    return 0;
+}
+
+void api_created(struct http_request *req, const char *collection, int64_t id, bool replayed,
+                 json_t *body)
+{
+    char *loc = arena_alloc(&req->arena, 64);
+    if (loc) {
+        snprintf(loc, 64, "/api/v1/%s/%lld", collection, (long long)id);
+        http_add_header(req, "Location", loc);
+    }
+    if (replayed)
+        http_add_header(req, "Idempotent-Replayed", "true");
+    http_respond_json(req, 201, body);
+}
+
 json_t *api_list(json_t *items, int64_t next_id)
 {
     json_t *o = json_object();

@@ -62,6 +62,16 @@ int api_page(struct api *a, struct http_request *req, int max, int *limit, int64
 /* Parses a positive integer id from a path parameter; answers 404 otherwise. */
 int api_path_id(struct http_request *req, int index, int64_t *id);
 
+/* Reads the Idempotency-Key header for a creating POST on `route`. Returns 0
+ * with *ip pointing at *idem (NULL without a key), or -1 after answering 422. */
+int api_idempotency(struct http_request *req, const struct principal *who, const char *route,
+                    struct idem_req *idem, const struct idem_req **ip);
+
+/* 201 with Location /api/v1/<collection>/<id> (and Idempotent-Replayed when
+ * the create was a replay); takes the reference to `body`. */
+void api_created(struct http_request *req, const char *collection, int64_t id, bool replayed,
+                 json_t *body);
+
 /* Answers with the error record. */
 void api_error(struct http_request *req, const struct linli_err *err);
 

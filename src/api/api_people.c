@@ -228,15 +228,10 @@ static void create(struct http_request *req, void *ctx)
         return;
     }
     struct idem_req idem;
-    const struct idem_req *ip = NULL;
-    const char *key = http_header(req, "Idempotency-Key");
-    if (key) {
-        if (idem_prepare(&idem, key, who.user_id, "POST /api/v1/people", req->body.data,
-                         req->body.len, &err)) {
-            respond_422(req, body, &err);
-            return;
-        }
-        ip = &idem;
+    const struct idem_req *ip;
+    if (api_idempotency(req, &who, "POST /api/v1/people", &idem, &ip)) {
+        json_decref(body);
+        return;
     }
     struct person *p = malloc(sizeof *p);
     if (!p) {
@@ -253,14 +248,7 @@ static void create(struct http_request *req, void *ctx)
         api_error(req, &err);
         return;
     }
-    char *loc = arena_alloc(&req->arena, 48);
-    if (loc) {
-        snprintf(loc, 48, "/api/v1/people/%lld", (long long)p->id);
-        http_add_header(req, "Location", loc);
-    }
-    if (replayed)
-        http_add_header(req, "Idempotent-Replayed", "true");
-    http_respond_json(req, 201, person_json(p, people_today()));
+    api_created(req, "people", p->id, replayed, person_json(p, people_today()));
     free(p);
 }
 

@@ -13,38 +13,6 @@
 
 /* ---- shared ---- */
 
-/* Reads the Idempotency-Key header into *idem. Returns 0 with *ip set (NULL
- * when there is no key), or -1 after answering 422. */
-static int idempotency(struct http_request *req, const struct principal *who, const char *route,
-                       struct idem_req *idem, const struct idem_req **ip)
-{
-    *ip = NULL;
-    const char *key = http_header(req, "Idempotency-Key");
-    if (!key)
-        return 0;
-    struct linli_err err;
-    linli_err_clear(&err);
-    if (idem_prepare(idem, key, who->user_id, route, req->body.data, req->body.len, &err)) {
-        http_respond_problem(req, 422, &err);
-        return -1;
-    }
-    *ip = idem;
-    return 0;
-}
-
-static void created(struct http_request *req, const char *collection, int64_t id, bool replayed,
-                    json_t *body)
-{
-    char *loc = arena_alloc(&req->arena, 64);
-    if (loc) {
-        snprintf(loc, 64, "/api/v1/%s/%lld", collection, (long long)id);
-        http_add_header(req, "Location", loc);
-    }
-    if (replayed)
-        http_add_header(req, "Idempotent-Replayed", "true");
-    http_respond_json(req, 201, body);
-}
-
 static void nothing_to_change(struct http_request *req)
 {
     struct linli_err err;
@@ -190,7 +158,7 @@ static void station_create(struct http_request *req, void *ctx)
     }
     struct idem_req idem;
     const struct idem_req *ip;
-    if (idempotency(req, &who, "POST /api/v1/stations", &idem, &ip)) {
+    if (api_idempotency(req, &who, "POST /api/v1/stations", &idem, &ip)) {
         json_decref(body);
         return;
     }
@@ -202,7 +170,7 @@ static void station_create(struct http_request *req, void *ctx)
         api_error(req, &err);
         return;
     }
-    created(req, "stations", s.id, replayed, station_json(&s));
+    api_created(req, "stations", s.id, replayed, station_json(&s));
 }
 
 static void station_patch(struct http_request *req, void *ctx)
@@ -406,7 +374,7 @@ static void team_create(struct http_request *req, void *ctx)
         return;
     }
     f.communities = codes;
-    if (idempotency(req, &who, "POST /api/v1/support-teams", &idem, &ip)) {
+    if (api_idempotency(req, &who, "POST /api/v1/support-teams", &idem, &ip)) {
         free(codes);
         json_decref(body);
         return;
@@ -422,7 +390,7 @@ static void team_create(struct http_request *req, void *ctx)
         api_error(req, &err);
         return;
     }
-    created(req, "support-teams", t.id, replayed, team_json(&t));
+    api_created(req, "support-teams", t.id, replayed, team_json(&t));
     support_teams_release(&t, 1);
 }
 

@@ -35,16 +35,10 @@ static void create(struct http_request *req, void *ctx)
         .password = jx_str(body, "password"),
     };
     struct idem_req idem;
-    const struct idem_req *ip = NULL;
-    const char *key = http_header(req, "Idempotency-Key");
-    if (key) {
-        if (idem_prepare(&idem, key, who.user_id, "POST /api/v1/users", req->body.data,
-                         req->body.len, &err)) {
-            json_decref(body);
-            http_respond_problem(req, 422, &err);
-            return;
-        }
-        ip = &idem;
+    const struct idem_req *ip;
+    if (api_idempotency(req, &who, "POST /api/v1/users", &idem, &ip)) {
+        json_decref(body);
+        return;
     }
     struct user u;
     bool replayed = false;
@@ -54,14 +48,7 @@ static void create(struct http_request *req, void *ctx)
         api_error(req, &err);
         return;
     }
-    char *loc = arena_alloc(&req->arena, 48);
-    if (loc) {
-        snprintf(loc, 48, "/api/v1/users/%lld", (long long)u.id);
-        http_add_header(req, "Location", loc);
-    }
-    if (replayed)
-        http_add_header(req, "Idempotent-Replayed", "true");
-    http_respond_json(req, 201, api_user_json(&u));
+    api_created(req, "users", u.id, replayed, api_user_json(&u));
 }
 
 static void list(struct http_request *req, void *ctx)
