@@ -29,8 +29,8 @@ struct req {
 static unsigned long long next_id = 1;
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     (void)cls;
     (void)url;
@@ -111,8 +111,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot listen on 127.0.0.1:%ld\n", argv[0], port);
         return 1;
     }
-    fprintf(stderr, "bench_hello listening on http://127.0.0.1:%ld (%ld threads)\n", port,
-            threads);
+    fprintf(stderr, "bench_hello listening on http://127.0.0.1:%ld (%ld threads)\n", port, threads);
     int sig = 0;
     sigwait(&sigs, &sig);
     MHD_stop_daemon(d);

@@ -16,16 +16,11 @@
 #include <string.h>
 
 static const struct jx_field fields[] = {
-    {"username", JX_STRING, true, false, 32},
-    {"display_name", JX_STRING, false, false, 64},
-    {"role", JX_STRING, true, false, 16},
-    {"scope", JX_STRING, false, true, 12},
-    {"password", JX_STRING, false, true, 128},
-    {"disabled", JX_BOOL, false, false, 0},
-    {"limit", JX_INT, false, false, 0},
-    {"ratio", JX_NUMBER, false, true, 0},
-    {"tags", JX_ARRAY, false, true, 0},
-    {"meta", JX_OBJECT, false, false, 0},
+    {"username", JX_STRING, true, false, 32},  {"display_name", JX_STRING, false, false, 64},
+    {"role", JX_STRING, true, false, 16},      {"scope", JX_STRING, false, true, 12},
+    {"password", JX_STRING, false, true, 128}, {"disabled", JX_BOOL, false, false, 0},
+    {"limit", JX_INT, false, false, 0},        {"ratio", JX_NUMBER, false, true, 0},
+    {"tags", JX_ARRAY, false, true, 0},        {"meta", JX_OBJECT, false, false, 0},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 

@@ -26,8 +26,7 @@ void api_error(struct http_request *req, const struct linli_err *err)
     http_respond_error(req, err);
 }
 
-int api_auth_user(struct api *a, struct http_request *req, struct principal *who,
-                  struct user *user)
+int api_auth_user(struct api *a, struct http_request *req, struct principal *who, struct user *user)
 {
     struct linli_err err;
     linli_err_clear(&err);
@@ -47,7 +46,8 @@ int api_auth_user(struct api *a, struct http_request *req, struct principal *who
     int rc = auth_authenticate(a->d, token, who, user, &err);
     if (rc) {
         if (rc == LINLI_EUNAUTH)
-            http_add_header(req, "WWW-Authenticate", "Bearer realm=\"linli\", error=\"invalid_token\"");
+            http_add_header(req, "WWW-Authenticate",
+                            "Bearer realm=\"linli\", error=\"invalid_token\"");
         api_error(req, &err);
         return -1;
     }
@@ -69,7 +69,8 @@ json_t *api_body(struct http_request *req, const struct jx_field *fields, size_t
     const char *ct = http_header(req, "Content-Type");
     if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
         (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
-        linli_fail(&err, LINLI_EINVAL, "The body must be JSON, sent with Content-Type: application/json.");
+        linli_fail(&err, LINLI_EINVAL,
+                   "The body must be JSON, sent with Content-Type: application/json.");
         http_respond_problem(req, 415, &err);
         return NULL;
     }
@@ -91,7 +92,8 @@ int api_query(struct http_request *req, const char *const *allowed)
     struct linli_err err;
     linli_err_clear(&err);
     if (http_query_check(req, allowed, &err)) {
-        linli_fail(&err, LINLI_EINVAL, "The request has query parameters this resource does not take.");
+        linli_fail(&err, LINLI_EINVAL,
+                   "The request has query parameters this resource does not take.");
         http_respond_problem(req, 422, &err);
         return -1;
     }

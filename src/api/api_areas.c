@@ -30,7 +30,8 @@ static json_t *area_json(const struct area *a, bool with_children)
     json_object_set_new(o, "name", json_string(a->name));
     json_object_set_new(o, "level", json_string(level_name(a->level)));
     json_object_set_new(o, "kind", json_string(a->kind));
-    json_object_set_new(o, "parent_code", a->parent_code[0] ? json_string(a->parent_code) : json_null());
+    json_object_set_new(o, "parent_code",
+                        a->parent_code[0] ? json_string(a->parent_code) : json_null());
     json_object_set_new(o, "first_edition", json_integer(a->first_edition));
     json_object_set_new(o, "last_edition", json_integer(a->last_edition));
     json_object_set_new(o, "retired_edition",
@@ -307,8 +308,8 @@ static void contains(struct http_request *req, void *ctx)
     }
     http_respond_json(req, 200,
                       json_pack("{s:s, s:b, s:{s:f, s:f, s:s}}", "code", code, "contains",
-                                boundary_contains(a->d->boundary, p), "point", "lat", p.lat,
-                                "lon", p.lon, "crs", "wgs84"));
+                                boundary_contains(a->d->boundary, p), "point", "lat", p.lat, "lon",
+                                p.lon, "crs", "wgs84"));
 }
 
 int api_areas_routes(struct api *a)

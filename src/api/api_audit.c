@@ -32,7 +32,8 @@ static void list(struct http_request *req, void *ctx)
     }
     f.action = http_query(req, "action");
     if (f.action && (!*f.action || strlen(f.action) > 64))
-        linli_field(&err, "action", "must be an action name such as user.create, or a prefix such as user.");
+        linli_field(&err, "action",
+                    "must be an action name such as user.create, or a prefix such as user.");
     const char *since = http_query(req, "since"), *until = http_query(req, "until");
     if (since && clock_parse_rfc3339(since, &f.since_ms) != 0)
         linli_field(&err, "since", "must be an RFC 3339 time such as 2026-11-25T08:00:00+08:00");

@@ -89,7 +89,6 @@ static void events(struct http_request *req, void *ctx)
         api_error(req, &err);
 }
 
-
 int api_events_routes(struct api *a)
 {
     int rc = http_route(a->http, "GET", "/api/v1/events", events, a);

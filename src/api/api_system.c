@@ -41,8 +41,9 @@ static void metrics(struct http_request *req, void *ctx)
     http_metrics_render(a->http, &out);
     store_metrics_render(a->d->store, &out);
     if (a->hub)
-        buf_printf(&out, "# HELP linli_sse_subscribers Live event-stream subscribers.\n"
-                         "# TYPE linli_sse_subscribers gauge\nlinli_sse_subscribers %d\n",
+        buf_printf(&out,
+                   "# HELP linli_sse_subscribers Live event-stream subscribers.\n"
+                   "# TYPE linli_sse_subscribers gauge\nlinli_sse_subscribers %d\n",
                    sse_count(a->hub));
     size_t len;
     char *text = buf_detach(&out, &len);

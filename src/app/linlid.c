@@ -103,7 +103,8 @@ static const struct cfg_option options[] = {
      "seconds between keep-alive comments on event streams"},
     {"purge-interval", CFG_INT, S(purge_interval), 0, "3600", 1, 86400,
      "seconds between purges of expired sessions and idempotency keys"},
-    {"page-size", CFG_INT, S(page_size), 0, "50", 1, 1000, "default number of items in a list page"},
+    {"page-size", CFG_INT, S(page_size), 0, "50", 1, 1000,
+     "default number of items in a list page"},
 };
 #undef S
 
@@ -238,8 +239,9 @@ int main(int argc, char **argv)
         return 1;
     }
     if (created && !set.admin_password[0])
-        fprintf(stderr, "\n  First start: created user \"admin\" with password %s\n"
-                        "  (shown this once; change it with: linli user passwd admin)\n\n",
+        fprintf(stderr,
+                "\n  First start: created user \"admin\" with password %s\n"
+                "  (shown this once; change it with: linli user passwd admin)\n\n",
                 generated);
     else if (created)
         log_info("linlid: created user \"admin\" with the password from LINLI_ADMIN_PASSWORD");
@@ -267,8 +269,11 @@ int main(int argc, char **argv)
         .log_requests = set.log_requests,
     };
     app.http = http_new(&ho);
-    app.api = (struct api){.d = &app.d, .http = app.http, .hub = app.hub,
-                           .started_ms = clock_now_ms(), .version = LINLI_VERSION,
+    app.api = (struct api){.d = &app.d,
+                           .http = app.http,
+                           .hub = app.hub,
+                           .started_ms = clock_now_ms(),
+                           .version = LINLI_VERSION,
                            .list_limit_default = (int)set.page_size};
     if (!app.http || api_register(&app.api) || http_start(app.http, &err)) {
         log_error("linlid: %s", err.detail[0] ? err.detail : "cannot set up HTTP");
@@ -277,8 +282,8 @@ int main(int argc, char **argv)
         store_close(app.d.store);
         return 1;
     }
-    log_info("linlid %s listening on http://%s (database %s, schema %d)", LINLI_VERSION,
-             set.listen, set.db, store_schema_version(app.d.store));
+    log_info("linlid %s listening on http://%s (database %s, schema %d)", LINLI_VERSION, set.listen,
+             set.db, store_schema_version(app.d.store));
 
     int sig = 0;
     sigwait(&sigs, &sig);

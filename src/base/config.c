@@ -32,8 +32,8 @@ static int set_value(const struct cfg_option *o, void *target, const char *value
         errno = 0;
         long v = strtol(value, &end, 10);
         if (errno || end == value || *end)
-            return linli_fail(err, LINLI_EINVAL, "%s: %s wants a whole number, not \"%s\"",
-                              origin, o->name, value);
+            return linli_fail(err, LINLI_EINVAL, "%s: %s wants a whole number, not \"%s\"", origin,
+                              o->name, value);
         if (v < o->min || v > o->max)
             return linli_fail(err, LINLI_EINVAL, "%s: %s must be between %ld and %ld, not %ld",
                               origin, o->name, o->min, o->max, v);
@@ -48,8 +48,8 @@ static int set_value(const struct cfg_option *o, void *target, const char *value
                  !strcmp(value, "off"))
             *(int *)(void *)field = 0;
         else
-            return linli_fail(err, LINLI_EINVAL, "%s: %s wants true or false, not \"%s\"",
-                              origin, o->name, value);
+            return linli_fail(err, LINLI_EINVAL, "%s: %s wants true or false, not \"%s\"", origin,
+                              o->name, value);
         return 0;
     }
     return LINLI_EINVAL;
@@ -126,8 +126,7 @@ int cfg_load(const struct cfg_option *opts, size_t n, void *target, int argc, ch
             env[k++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
         env[k] = '\0';
         const char *v = getenv(env);
-        if (v && strcmp(opts[i].name, "config") &&
-            (rc = set_value(&opts[i], target, v, env, err)))
+        if (v && strcmp(opts[i].name, "config") && (rc = set_value(&opts[i], target, v, env, err)))
             return rc;
     }
 

@@ -13,7 +13,8 @@ struct idnum_info {
     char normalized[IDNUM_LEN + 1]; /* upper-case X */
     int year, month, day;
     char sex; /* 'M' or 'F' */
-    int kind; /* 0 mainland resident, 1 HK/Macau/Taiwan residence permit, 2 foreigner permanent residence */
+    int kind; /* 0 mainland resident, 1 HK/Macau/Taiwan residence permit, 2 foreigner permanent
+                 residence */
 };
 
 /* Checks format (17 digits + digit or X), a known province-level prefix,

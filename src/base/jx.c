@@ -27,12 +27,18 @@ json_t *jx_parse_object(const char *data, size_t len, struct linli_err *err)
 static const char *type_name(enum jx_type t)
 {
     switch (t) {
-    case JX_STRING: return "a string";
-    case JX_INT: return "a whole number";
-    case JX_NUMBER: return "a number";
-    case JX_BOOL: return "true or false";
-    case JX_OBJECT: return "an object";
-    case JX_ARRAY: return "an array";
+    case JX_STRING:
+        return "a string";
+    case JX_INT:
+        return "a whole number";
+    case JX_NUMBER:
+        return "a number";
+    case JX_BOOL:
+        return "true or false";
+    case JX_OBJECT:
+        return "an object";
+    case JX_ARRAY:
+        return "an array";
     }
     return "?";
 }
@@ -40,12 +46,18 @@ static const char *type_name(enum jx_type t)
 static bool type_ok(const json_t *v, enum jx_type t)
 {
     switch (t) {
-    case JX_STRING: return json_is_string(v);
-    case JX_INT: return json_is_integer(v);
-    case JX_NUMBER: return json_is_number(v);
-    case JX_BOOL: return json_is_boolean(v);
-    case JX_OBJECT: return json_is_object(v);
-    case JX_ARRAY: return json_is_array(v);
+    case JX_STRING:
+        return json_is_string(v);
+    case JX_INT:
+        return json_is_integer(v);
+    case JX_NUMBER:
+        return json_is_number(v);
+    case JX_BOOL:
+        return json_is_boolean(v);
+    case JX_OBJECT:
+        return json_is_object(v);
+    case JX_ARRAY:
+        return json_is_array(v);
     }
     return false;
 }
@@ -83,8 +95,7 @@ int jx_check(const json_t *obj, const struct jx_field *fields, size_t n, struct 
             bad = linli_field(err, key, "must be %s", type_name(f->type));
             continue;
         }
-        if (f->type == JX_STRING && f->max_len &&
-            jx_utf8_len(json_string_value(v)) > f->max_len)
+        if (f->type == JX_STRING && f->max_len && jx_utf8_len(json_string_value(v)) > f->max_len)
             bad = linli_field(err, key, "must be at most %zu characters", f->max_len);
         if (f->type == JX_STRING && strlen(json_string_value(v)) != json_string_length(v))
             bad = linli_field(err, key, "must not contain NUL characters");

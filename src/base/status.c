@@ -47,18 +47,31 @@ int linli_field(struct linli_err *err, const char *field, const char *fmt, ...)
 const char *linli_status_name(int status)
 {
     switch (status) {
-    case LINLI_OK: return "ok";
-    case LINLI_EINVAL: return "invalid";
-    case LINLI_ENOTFOUND: return "not found";
-    case LINLI_ECONFLICT: return "conflict";
-    case LINLI_EFORBIDDEN: return "forbidden";
-    case LINLI_EUNAUTH: return "unauthenticated";
-    case LINLI_EBUSY: return "busy";
-    case LINLI_ELIMIT: return "rate limited";
-    case LINLI_ETOOBIG: return "too big";
-    case LINLI_ENOMEM: return "out of memory";
-    case LINLI_EIO: return "storage error";
-    case LINLI_ESHUTDOWN: return "shutting down";
-    default: return "unknown";
+    case LINLI_OK:
+        return "ok";
+    case LINLI_EINVAL:
+        return "invalid";
+    case LINLI_ENOTFOUND:
+        return "not found";
+    case LINLI_ECONFLICT:
+        return "conflict";
+    case LINLI_EFORBIDDEN:
+        return "forbidden";
+    case LINLI_EUNAUTH:
+        return "unauthenticated";
+    case LINLI_EBUSY:
+        return "busy";
+    case LINLI_ELIMIT:
+        return "rate limited";
+    case LINLI_ETOOBIG:
+        return "too big";
+    case LINLI_ENOMEM:
+        return "out of memory";
+    case LINLI_EIO:
+        return "storage error";
+    case LINLI_ESHUTDOWN:
+        return "shutting down";
+    default:
+        return "unknown";
     }
 }

@@ -79,7 +79,8 @@ static int read_level(const char *dir, const char *file, const char *kind_defaul
     FILE *f = open_list(dir, file, &r, (const char *const[]){"code", "name", "parent_code", NULL});
     if (!f)
         return 1;
-    int ic = csv_column(&r, "code"), in = csv_column(&r, "name"), ip = csv_column(&r, "parent_code");
+    int ic = csv_column(&r, "code"), in = csv_column(&r, "name"),
+        ip = csv_column(&r, "parent_code");
     const char *why;
     int got;
     while ((got = csv_next(&r, &why)) != 0) {
@@ -101,11 +102,13 @@ static int read_level(const char *dir, const char *file, const char *kind_defaul
         }
         snprintf(row->name, sizeof row->name, "%s", r.fields[in]);
         if (!strcmp(kind_default, "street"))
-            snprintf(row->kind, sizeof row->kind, "%s", ends_with(row->name, "地区") ? "township" : "street");
+            snprintf(row->kind, sizeof row->kind, "%s",
+                     ends_with(row->name, "地区") ? "township" : "street");
         else
             snprintf(row->kind, sizeof row->kind, "%s",
-                     ends_with(row->name, "村委会") || ends_with(row->name, "村民委员会") ? "village"
-                                                                                    : "community");
+                     ends_with(row->name, "村委会") || ends_with(row->name, "村民委员会")
+                         ? "village"
+                         : "community");
     }
     csv_free(&r);
     fclose(f);
@@ -114,12 +117,14 @@ static int read_level(const char *dir, const char *file, const char *kind_defaul
 
 int cli_import_areas(struct cli *c, int argc, char **argv)
 {
-    if (cli_check_opts(argc, argv, (const char *const[]){"--dir=", "--edition=", "--points=", NULL}))
+    if (cli_check_opts(argc, argv,
+                       (const char *const[]){"--dir=", "--edition=", "--points=", NULL}))
         return 1;
     for (int i = 0; i < argc; i++)
         if (argv[i][0] != '-' && (i == 0 || argv[i - 1][0] != '-'))
-            return cli_die("unexpected argument %s (usage: linli import areas [--dir DIR] [--edition YEAR])",
-                           argv[i]);
+            return cli_die(
+                "unexpected argument %s (usage: linli import areas [--dir DIR] [--edition YEAR])",
+                argv[i]);
     const char *dir = cli_opt(argc, argv, "--dir");
     const char *ed = cli_opt(argc, argv, "--edition");
     const char *points_file = cli_opt(argc, argv, "--points");

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEMO_STREET_CENTRES    35
+#define DEMO_STREET_CENTRES     35
 #define DEMO_COMMUNITY_STATIONS 205
 
 /* ---- a small deterministic generator (splitmix64) ---- */
@@ -73,22 +73,26 @@ static const char *const surnames[] = {
     "丁", "魏", "薛", "叶", "阎", "余", "潘", "杜", "戴", "夏", "钟", "汪", "田", "任", "姜",
     "范", "方", "石", "姚", "谭", "廖", "邹", "熊", "金", "陆", "郝", "孔", "白", "崔", "康",
     "毛", "邱", "秦", "江", "史", "顾", "侯", "邵", "孟", "龙", "万", "段", "雷", "钱", "汤"};
-static const char *const given_m[] = {"建国", "国强", "志明", "德华", "文斌", "振华", "国庆", "永刚",
-                                       "伟", "强", "军", "勇", "杰", "明", "华", "平", "刚", "峰",
-                                       "建军", "志强", "桂林", "宝山", "长顺", "福生", "秀峰", "立新"};
-static const char *const given_f[] = {"秀英", "桂英", "秀兰", "玉兰", "淑珍", "凤英", "玉珍", "桂兰",
-                                       "丽", "敏", "静", "芳", "燕", "红", "霞", "萍", "娟", "英",
-                                       "淑英", "玉梅", "秀珍", "素琴", "凤兰", "丽华", "建华", "慧"};
-static const char *const relations[] = {"儿子", "女儿", "配偶", "儿媳", "女婿", "孙子", "邻居", "侄女"};
-static const char *const conditions[] = {"高血压", "糖尿病", "冠心病", "慢阻肺", "脑卒中后遗症",
-                                          "骨质疏松", "阿尔茨海默病", "关节炎", "白内障", "慢性肾病"};
+static const char *const given_m[] = {"建国", "国强", "志明", "德华", "文斌", "振华", "国庆",
+                                      "永刚", "伟",   "强",   "军",   "勇",   "杰",   "明",
+                                      "华",   "平",   "刚",   "峰",   "建军", "志强", "桂林",
+                                      "宝山", "长顺", "福生", "秀峰", "立新"};
+static const char *const given_f[] = {"秀英", "桂英", "秀兰", "玉兰", "淑珍", "凤英", "玉珍",
+                                      "桂兰", "丽",   "敏",   "静",   "芳",   "燕",   "红",
+                                      "霞",   "萍",   "娟",   "英",   "淑英", "玉梅", "秀珍",
+                                      "素琴", "凤兰", "丽华", "建华", "慧"};
+static const char *const relations[] = {"儿子", "女儿", "配偶", "儿媳",
+                                        "女婿", "孙子", "邻居", "侄女"};
+static const char *const conditions[] = {"高血压",       "糖尿病",   "冠心病",       "慢阻肺",
+                                         "脑卒中后遗症", "骨质疏松", "阿尔茨海默病", "关节炎",
+                                         "白内障",       "慢性肾病"};
 static const double condition_share[] = {0.45, 0.18, 0.12, 0.06, 0.04, 0.15, 0.04, 0.2, 0.1, 0.03};
 /* Birthplaces (county codes of the ID number): mostly Chaoyang, then the rest
  * of Beijing and nearby provinces. The first is chosen with this share, the
  * rest evenly. */
-static const char *const birthplaces[] = {"110105", "110101", "110102", "110108", "110106",
-                                          "130102", "370102", "410102", "320102", "210102",
-                                          "140105"};
+static const char *const birthplaces[] = {"110105", "110101", "110102", "110108",
+                                          "110106", "130102", "370102", "410102",
+                                          "320102", "210102", "140105"};
 #define BIRTHPLACE_CHAOYANG_SHARE 0.4
 
 /* Age bands 60-64, 65-69, ... 90-99: share of the over-60s (a pyramid that
@@ -217,8 +221,8 @@ static void bad_row(void *ctx, size_t index, const char *field, const char *reas
 }
 
 /* Generates and imports the over-60s of one community. */
-static int people_of(struct demo *dm, const struct area *a, int64_t elderly,
-                     struct person_buf *buf, struct progress *bar)
+static int people_of(struct demo *dm, const struct area *a, int64_t elderly, struct person_buf *buf,
+                     struct progress *bar)
 {
     double sigma;
     struct geo_point centre = community_centre(dm, a, &sigma);
@@ -261,8 +265,8 @@ static int people_of(struct demo *dm, const struct area *a, int64_t elderly,
             p->phone = b->phone;
         }
         snprintf(b->address, sizeof b->address, "%s%d号楼%d单元%d号", short_name,
-                 1 + rng_below(r, 30), 1 + rng_below(r, 6), 101 + rng_below(r, 18) * 100 +
-                 rng_below(r, 4));
+                 1 + rng_below(r, 30), 1 + rng_below(r, 6),
+                 101 + rng_below(r, 18) * 100 + rng_below(r, 4));
         p->address = b->address;
         struct geo_point h = place(dm, centre, sigma);
         p->has_home = true;
@@ -271,8 +275,8 @@ static int people_of(struct demo *dm, const struct area *a, int64_t elderly,
         p->community_code = a->code;
         p->living_alone = chance(r, age >= 80 ? 0.25 : age >= 70 ? 0.18 : 0.12);
         double dep = age >= 85 ? 0.30 : age >= 75 ? 0.12 : 0.04;
-        p->care_level = chance(r, dep) ? (chance(r, 0.4) ? "dependent" : "partly_dependent")
-                                       : "self_care";
+        p->care_level =
+            chance(r, dep) ? (chance(r, 0.4) ? "dependent" : "partly_dependent") : "self_care";
         if (chance(r, 0.06))
             p->disability = chance(r, 0.5) ? "肢体三级" : "视力二级";
         double s = rng_unit(r);
@@ -378,16 +382,23 @@ static int network(struct demo *dm, int *nstations)
     size_t n = 0;
     /* The district guidance centre. */
     snprintf(names[n], sizeof names[n], "%s社会工作指导中心", dm->district.name);
-    snprintf(addrs[n], sizeof addrs[n], "%s日坛北路%d号", dm->district.name, 1 + rng_below(&dm->rng, 30));
-    rows[n].f = (struct station_fields){.name = names[n], .level = "district_centre",
-                                        .area_code = dm->district.code, .address = addrs[n],
+    snprintf(addrs[n], sizeof addrs[n], "%s日坛北路%d号", dm->district.name,
+             1 + rng_below(&dm->rng, 30));
+    rows[n].f = (struct station_fields){.name = names[n],
+                                        .level = "district_centre",
+                                        .area_code = dm->district.code,
+                                        .address = addrs[n],
                                         .has_point = dm->district.has_point,
-                                        .point = dm->district.point, .has_staff = true,
-                                        .staff = 20, .opening_hours = "周一至周五 08:30-17:30"};
+                                        .point = dm->district.point,
+                                        .has_staff = true,
+                                        .staff = 20,
+                                        .opening_hours = "周一至周五 08:30-17:30"};
     rows[n].line = (long)n + 1;
     n++;
     /* Street centres for 35 of the streets, chosen by the seed. */
-    int *order = malloc((size_t)(dm->nstreets > dm->ncommunities ? dm->nstreets : dm->ncommunities) * sizeof *order);
+    int *order =
+        malloc((size_t)(dm->nstreets > dm->ncommunities ? dm->nstreets : dm->ncommunities) *
+               sizeof *order);
     if (!order) {
         free(rows);
         free(names);
@@ -406,11 +417,16 @@ static int network(struct demo *dm, int *nstations)
         double sigma;
         struct geo_point c = s->has_point ? s->point : community_centre(dm, s, &sigma);
         snprintf(names[n], sizeof names[n], "%s社会工作服务中心", s->name);
-        snprintf(addrs[n], sizeof addrs[n], "%s政务服务中心%d层", s->name, 1 + rng_below(&dm->rng, 3));
-        rows[n].f = (struct station_fields){.name = names[n], .level = "street_centre",
-                                            .area_code = s->code, .address = addrs[n],
-                                            .has_point = true, .point = place(dm, c, 200),
-                                            .has_staff = true, .staff = 5 + rng_below(&dm->rng, 6),
+        snprintf(addrs[n], sizeof addrs[n], "%s政务服务中心%d层", s->name,
+                 1 + rng_below(&dm->rng, 3));
+        rows[n].f = (struct station_fields){.name = names[n],
+                                            .level = "street_centre",
+                                            .area_code = s->code,
+                                            .address = addrs[n],
+                                            .has_point = true,
+                                            .point = place(dm, c, 200),
+                                            .has_staff = true,
+                                            .staff = 5 + rng_below(&dm->rng, 6),
                                             .opening_hours = "周一至周五 08:30-17:30"};
         rows[n].line = (long)n + 1;
         n++;
@@ -428,10 +444,14 @@ static int network(struct demo *dm, int *nstations)
         struct geo_point c = community_centre(dm, a, &sigma);
         snprintf(names[n], sizeof names[n], "%s社工站", a->name);
         snprintf(addrs[n], sizeof addrs[n], "%s党群服务中心", a->name);
-        rows[n].f = (struct station_fields){.name = names[n], .level = "community_station",
-                                            .area_code = a->code, .address = addrs[n],
-                                            .has_point = true, .point = place(dm, c, 150),
-                                            .has_staff = true, .staff = 1 + rng_below(&dm->rng, 4),
+        rows[n].f = (struct station_fields){.name = names[n],
+                                            .level = "community_station",
+                                            .area_code = a->code,
+                                            .address = addrs[n],
+                                            .has_point = true,
+                                            .point = place(dm, c, 150),
+                                            .has_staff = true,
+                                            .staff = 1 + rng_below(&dm->rng, 4),
                                             .opening_hours = "周一至周六 09:00-17:00"};
         rows[n].line = (long)n + 1;
         n++;
@@ -478,10 +498,14 @@ static int teams(struct demo *dm, int *nteams)
                 codes[k++] = dm->communities[i].code;
         char phone[24];
         make_mobile(&dm->rng, phone, sizeof phone);
-        struct team_fields f = {.name = defs[t].name, .kind = defs[t].kind,
-                                .organisation = defs[t].org, .contact_phone = phone,
-                                .has_members = true, .members = 5 + rng_below(&dm->rng, 20),
-                                .communities = codes, .ncommunities = (size_t)k,
+        struct team_fields f = {.name = defs[t].name,
+                                .kind = defs[t].kind,
+                                .organisation = defs[t].org,
+                                .contact_phone = phone,
+                                .has_members = true,
+                                .members = 5 + rng_below(&dm->rng, 20),
+                                .communities = codes,
+                                .ncommunities = (size_t)k,
                                 .set_communities = true};
         struct support_team out = {0};
         struct linli_err err;
@@ -544,8 +568,8 @@ int cli_demo(struct cli *c, int argc, char **argv)
     snprintf(bpath, sizeof bpath, "%s/boundary_gcj02.geojson", dir);
     dm.boundary = boundary_load_gcj02(bpath, &err);
     linli_err_clear(&err);
-    dm.seq = calloc((size_t)(sizeof birthplaces / sizeof birthplaces[0]) * DEMO_DAYS,
-                    sizeof *dm.seq);
+    dm.seq =
+        calloc((size_t)(sizeof birthplaces / sizeof birthplaces[0]) * DEMO_DAYS, sizeof *dm.seq);
     int rc = !dm.seq ? cli_die("out of memory") : 0;
     struct area *districts = NULL;
     int nd = 0;

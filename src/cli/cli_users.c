@@ -69,10 +69,11 @@ int cli_init(struct cli *c)
 static int user_add(struct cli *c, int argc, char **argv)
 {
     if (argc < 1 || argv[0][0] == '-')
-        return cli_die("usage: linli user add NAME --role ROLE [--scope CODE] [--display-name TEXT]");
-    if (cli_check_opts(argc - 1, argv + 1,
-                       (const char *const[]){"--role=", "--scope=", "--display-name=",
-                                             "--no-password", NULL}))
+        return cli_die(
+            "usage: linli user add NAME --role ROLE [--scope CODE] [--display-name TEXT]");
+    if (cli_check_opts(
+            argc - 1, argv + 1,
+            (const char *const[]){"--role=", "--scope=", "--display-name=", "--no-password", NULL}))
         return 1;
     struct user_new in = {
         .username = argv[0],
@@ -112,8 +113,7 @@ static int user_list(struct cli *c, int argc, char **argv)
     struct linli_err err;
     linli_err_clear(&err);
     struct user_filter f = {.role = cli_opt(argc, argv, "--role"), .limit = 500};
-    printf("%-6s %-20s %-10s %-12s %-8s %s\n", "ID", "USERNAME", "ROLE", "SCOPE", "STATE",
-           "NAME");
+    printf("%-6s %-20s %-10s %-12s %-8s %s\n", "ID", "USERNAME", "ROLE", "SCOPE", "STATE", "NAME");
     for (;;) {
         struct user *items;
         int n;
@@ -123,10 +123,11 @@ static int user_list(struct cli *c, int argc, char **argv)
             return cli_report(&err);
         }
         for (int i = 0; i < n; i++)
-            printf("%-6lld %-20s %-10s %-12s %-8s %s\n", (long long)items[i].id,
-                   items[i].username, role_name(items[i].role),
-                   items[i].scope[0] ? items[i].scope : "-",
-                   items[i].disabled ? "disabled" : items[i].has_password ? "active" : "no-pass",
+            printf("%-6lld %-20s %-10s %-12s %-8s %s\n", (long long)items[i].id, items[i].username,
+                   role_name(items[i].role), items[i].scope[0] ? items[i].scope : "-",
+                   items[i].disabled       ? "disabled"
+                   : items[i].has_password ? "active"
+                                           : "no-pass",
                    items[i].display_name);
         free(items);
         if (!next)

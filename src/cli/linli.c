@@ -25,27 +25,35 @@ struct kind {
 /* What `linli import KIND` and `linli export KIND` know; one line each. */
 static const struct kind import_kinds[] = {
     {"areas", cli_import_areas, "import areas [--edition YEAR] [--dir DIR]   official area lists"},
-    {"stations", cli_import_stations, "import stations FILE [--skip-bad] [--crs wgs84|gcj02] [--dry-run]\n                                social-work centres and stations (CSV)"},
-    {"people", cli_import_people, "import people FILE [--skip-bad] [--crs wgs84|gcj02]\n                                residents' profiles (CSV)"},
+    {"stations", cli_import_stations,
+     "import stations FILE [--skip-bad] [--crs wgs84|gcj02] [--dry-run]\n                          "
+     "      social-work centres and stations (CSV)"},
+    {"people", cli_import_people,
+     "import people FILE [--skip-bad] [--crs wgs84|gcj02]\n                                "
+     "residents' profiles (CSV)"},
 };
 static const struct kind export_kinds[] = {
-    {"stations", cli_export_stations, "export stations [FILE|-] [--crs wgs84|gcj02]   the stations as CSV"},
-    {"people", cli_export_people, "export people [--community CODE] [FILE|-]\n                                residents' profiles as CSV, unmasked"},
+    {"stations", cli_export_stations,
+     "export stations [FILE|-] [--crs wgs84|gcj02]   the stations as CSV"},
+    {"people", cli_export_people,
+     "export people [--community CODE] [FILE|-]\n                                residents' "
+     "profiles as CSV, unmasked"},
     {NULL, NULL, NULL},
 };
 
 static void print_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: linli [--db FILE] COMMAND ...\n"
-            "\n"
-            "  init                          create the database (if missing) and the admin account\n"
-            "  user add NAME --role ROLE [--scope CODE] [--display-name TEXT] [--no-password]\n"
-            "                                add an account; asks for its password\n"
-            "  user list [--role ROLE]       list accounts\n"
-            "  user passwd NAME              set a new password (asked, or one line on stdin)\n"
-            "  user disable NAME             stop an account from logging in; ends its sessions\n"
-            "  user enable NAME              allow it again\n");
+    fprintf(
+        out,
+        "Usage: linli [--db FILE] COMMAND ...\n"
+        "\n"
+        "  init                          create the database (if missing) and the admin account\n"
+        "  user add NAME --role ROLE [--scope CODE] [--display-name TEXT] [--no-password]\n"
+        "                                add an account; asks for its password\n"
+        "  user list [--role ROLE]       list accounts\n"
+        "  user passwd NAME              set a new password (asked, or one line on stdin)\n"
+        "  user disable NAME             stop an account from logging in; ends its sessions\n"
+        "  user enable NAME              allow it again\n");
     for (size_t i = 0; i < sizeof import_kinds / sizeof import_kinds[0]; i++)
         if (import_kinds[i].name)
             fprintf(out, "  %s\n", import_kinds[i].usage);

@@ -71,7 +71,8 @@ struct list_args {
 static const char SQL_AUDIT_LIST[] =
     "SELECT id, at, user_id, username, action, object, detail, ip, request_id FROM audit_log"
     " WHERE (?1 = 0 OR user_id = ?1)"
-    "   AND (?2 IS NULL OR action = ?2 OR (substr(?2, -1) = '.' AND substr(action, 1, length(?2)) = ?2))"
+    "   AND (?2 IS NULL OR action = ?2 OR (substr(?2, -1) = '.' AND substr(action, 1, length(?2)) "
+    "= ?2))"
     "   AND (?3 = 0 OR at >= ?3) AND (?4 = 0 OR at < ?4)"
     "   AND (?5 = 0 OR id < ?5)"
     " ORDER BY id DESC LIMIT ?6";
@@ -103,9 +104,10 @@ static int list_job(struct store_conn *c, void *arg, struct linli_err *err)
         json_t *e = json_object();
         json_object_set_new(e, "id", json_integer(id));
         json_object_set_new(e, "at", json_string(at));
-        json_object_set_new(e, "user_id", sqlite3_column_type(st, 2) == SQLITE_NULL
-                                              ? json_null()
-                                              : json_integer(sqlite3_column_int64(st, 2)));
+        json_object_set_new(e, "user_id",
+                            sqlite3_column_type(st, 2) == SQLITE_NULL
+                                ? json_null()
+                                : json_integer(sqlite3_column_int64(st, 2)));
         const char *cols[] = {"username", "action", "object"};
         for (int i = 0; i < 3; i++) {
             const unsigned char *v = sqlite3_column_text(st, 3 + i);
@@ -132,7 +134,8 @@ int audit_list(struct domain *d, const struct principal *who, const struct audit
                json_t **out, int64_t *next_before, struct linli_err *err)
 {
     if (who->role != ROLE_ADMIN && who->role != ROLE_AUDITOR)
-        return linli_fail(err, LINLI_EFORBIDDEN, "Only admins and auditors may read the audit log.");
+        return linli_fail(err, LINLI_EFORBIDDEN,
+                          "Only admins and auditors may read the audit log.");
     struct list_args a = {f, json_array(), 0};
     int rc = store_read(d->store, list_job, &a, err);
     if (rc) {

@@ -20,10 +20,10 @@ int audit_record_read(struct domain *d, const struct principal *who, const char 
                       const char *object, json_t *detail, struct linli_err *err);
 
 struct audit_filter {
-    int64_t user_id; /* 0 = any */
-    const char *action; /* exact, or a prefix ending in '.', NULL = any */
+    int64_t user_id;            /* 0 = any */
+    const char *action;         /* exact, or a prefix ending in '.', NULL = any */
     int64_t since_ms, until_ms; /* 0 = open */
-    int64_t before_id; /* cursor: entries older than this id; 0 = newest */
+    int64_t before_id;          /* cursor: entries older than this id; 0 = newest */
     int limit;
 };
 

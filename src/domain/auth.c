@@ -15,10 +15,11 @@
 #define TOKEN_BYTES     32
 #define LIMIT_SLOTS     4096
 #define LIMIT_PROBE     8
-#define SESSION_KEEP_MS (24LL * 3600 * 1000) /* expired sessions kept a day, for the audit trail */
-#define IDEM_KEEP_MS    (24LL * 3600 * 1000)
-#define CACHE_SLOTS     4096 /* direct-mapped by the token hash */
-#define CACHE_STRIPES   64
+#define SESSION_KEEP_MS (24LL * 3600 * 1000) /* expired sessions kept a day, for the audit trail   \
+                                              */
+#define IDEM_KEEP_MS  (24LL * 3600 * 1000)
+#define CACHE_SLOTS   4096 /* direct-mapped by the token hash */
+#define CACHE_STRIPES 64
 
 /* A recently checked session, so a busy client's every request need not
  * read the store. Dropped at logout and whenever its account changes;
@@ -46,7 +47,7 @@ struct auth {
     pthread_mutex_t limit_lock;
     struct limit_slot *slots;
     char dummy_hash[crypto_pwhash_STRBYTES]; /* verified against for unknown users */
-    struct cache_slot *cache;                 /* NULL when session_cache_ms is 0 */
+    struct cache_slot *cache;                /* NULL when session_cache_ms is 0 */
     pthread_mutex_t stripes[CACHE_STRIPES];
 };
 
@@ -195,8 +196,9 @@ static int hash_acquire(struct auth *a, struct linli_err *err)
             a->hashing >= a->opt.hash_concurrency) {
             pthread_mutex_unlock(&a->hash_lock);
             err->retry_after = 1;
-            return linli_fail(err, LINLI_EBUSY,
-                              "The server is busy checking other passwords; try again in a moment.");
+            return linli_fail(
+                err, LINLI_EBUSY,
+                "The server is busy checking other passwords; try again in a moment.");
         }
     }
     a->hashing++;
@@ -267,8 +269,7 @@ static struct limit_slot *limit_slot(struct auth *a, const char *key, int64_t no
 }
 
 /* ELIMIT with Retry-After when the user or the address is over its limit. */
-static int limit_check(struct auth *a, const char *username, const char *ip,
-                       struct linli_err *err)
+static int limit_check(struct auth *a, const char *username, const char *ip, struct linli_err *err)
 {
     char ku[96], ki[96];
     snprintf(ku, sizeof ku, "u:%s", username);
@@ -286,8 +287,8 @@ static int limit_check(struct auth *a, const char *username, const char *ip,
     pthread_mutex_unlock(&a->limit_lock);
     if (wait_ms > 0) {
         err->retry_after = (int)((wait_ms + 999) / 1000);
-        return linli_fail(err, LINLI_ELIMIT,
-                          "Too many failed logins; try again in %d seconds.", err->retry_after);
+        return linli_fail(err, LINLI_ELIMIT, "Too many failed logins; try again in %d seconds.",
+                          err->retry_after);
     }
     return LINLI_OK;
 }
@@ -480,8 +481,8 @@ static int auth_lookup_job(struct store_conn *c, void *arg, struct linli_err *er
     return LINLI_OK;
 }
 
-int auth_authenticate(struct domain *d, const char *token, struct principal *out,
-                      struct user *user, struct linli_err *err)
+int auth_authenticate(struct domain *d, const char *token, struct principal *out, struct user *user,
+                      struct linli_err *err)
 {
     if (!token || !token_well_formed(token))
         return linli_fail(err, LINLI_EUNAUTH, "The token is missing or malformed; log in again.");
@@ -533,9 +534,9 @@ int auth_logout(struct domain *d, const struct principal *who, const char *token
     if (rc == LINLI_OK) {
         char session[17];
         snprintf(session, sizeof session, "%.16s", th);
-        domain_publish(d, "auth.revoked",
-                       json_pack("{s:I, s:s}", "user_id", (json_int_t)who->user_id, "session",
-                                 session));
+        domain_publish(
+            d, "auth.revoked",
+            json_pack("{s:I, s:s}", "user_id", (json_int_t)who->user_id, "session", session));
     }
     return rc;
 }

@@ -56,8 +56,8 @@ int auth_login(struct domain *d, const char *username, const char *password, con
 /* Resolves a bearer token to the principal behind it (and, when `user` is not
  * NULL, the whole account). EUNAUTH for a token that is malformed, unknown,
  * expired, revoked or of a disabled account. One read. */
-int auth_authenticate(struct domain *d, const char *token, struct principal *out,
-                      struct user *user, struct linli_err *err);
+int auth_authenticate(struct domain *d, const char *token, struct principal *out, struct user *user,
+                      struct linli_err *err);
 
 /* Revokes the caller's token. Audited ("auth.logout"). */
 int auth_logout(struct domain *d, const struct principal *who, const char *token,

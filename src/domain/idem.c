@@ -24,8 +24,8 @@ int idem_prepare(struct idem_req *r, const char *key, int64_t user_id, const cha
     return LINLI_OK;
 }
 
-static const char SQL_IDEM_FIND[] =
-    "SELECT route, request_hash, resource_id FROM idempotency_keys WHERE user_id = ? AND idem_key = ?";
+static const char SQL_IDEM_FIND[] = "SELECT route, request_hash, resource_id FROM idempotency_keys "
+                                    "WHERE user_id = ? AND idem_key = ?";
 static const char SQL_IDEM_INSERT[] =
     "INSERT INTO idempotency_keys (user_id, idem_key, route, request_hash, resource_id, created_at)"
     " VALUES (?, ?, ?, ?, ?, ?)";

@@ -10,10 +10,10 @@
 #include <stdint.h>
 
 struct idem_req {
-    const char *key;    /* the header's value, 1..255 visible ASCII characters */
-    int64_t user_id;    /* keys are per user */
-    const char *route;  /* e.g. "POST /api/v1/users" */
-    char hash[65];      /* hex SHA-256 of the request body */
+    const char *key;   /* the header's value, 1..255 visible ASCII characters */
+    int64_t user_id;   /* keys are per user */
+    const char *route; /* e.g. "POST /api/v1/users" */
+    char hash[65];     /* hex SHA-256 of the request body */
 };
 
 /* Validates the key and hashes `body`. Returns 0 or EINVAL. */

@@ -7,22 +7,22 @@ const char people_schema_sql[] =
     "CREATE TABLE people ("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL,"
-    "  id_number TEXT UNIQUE,"          /* normalised (upper-case X); NULL when not given */
-    "  birth_date TEXT,"                /* YYYY-MM-DD, from the ID number */
-    "  sex TEXT,"                       /* M or F, from the ID number */
-    "  phone TEXT,"                     /* digits only */
+    "  id_number TEXT UNIQUE," /* normalised (upper-case X); NULL when not given */
+    "  birth_date TEXT,"       /* YYYY-MM-DD, from the ID number */
+    "  sex TEXT,"              /* M or F, from the ID number */
+    "  phone TEXT,"            /* digits only */
     "  address TEXT NOT NULL DEFAULT '',"
-    "  lat DOUBLE PRECISION,"           /* home point, WGS-84 */
+    "  lat DOUBLE PRECISION," /* home point, WGS-84 */
     "  lon DOUBLE PRECISION,"
     "  community_code TEXT NOT NULL REFERENCES areas(code),"
     "  living_alone INTEGER NOT NULL DEFAULT 0 CHECK (living_alone IN (0, 1)),"
     "  care_level TEXT NOT NULL DEFAULT 'self_care'"
     "    CHECK (care_level IN ('self_care', 'partly_dependent', 'dependent')),"
     "  disability TEXT,"
-    "  subsidy_class TEXT,"               /* dibao, tekun, low_income, shidu, youfu, other */
-    "  conditions TEXT NOT NULL DEFAULT '[]',"        /* JSON array of strings */
+    "  subsidy_class TEXT,"                    /* dibao, tekun, low_income, shidu, youfu, other */
+    "  conditions TEXT NOT NULL DEFAULT '[]'," /* JSON array of strings */
     "  consent INTEGER NOT NULL DEFAULT 0 CHECK (consent IN (0, 1)),"
-    "  consent_at BIGINT,"                /* when consent was last given; NULL without it */
+    "  consent_at BIGINT," /* when consent was last given; NULL without it */
     "  created_at BIGINT NOT NULL,"
     "  updated_at BIGINT NOT NULL"
     ");"
@@ -31,7 +31,7 @@ const char people_schema_sql[] =
     "CREATE INDEX people_birth ON people(birth_date);"
     "CREATE TABLE emergency_contacts ("
     "  person_id BIGINT NOT NULL REFERENCES people(id),"
-    "  position INTEGER NOT NULL,"         /* 1 = called first */
+    "  position INTEGER NOT NULL," /* 1 = called first */
     "  name TEXT NOT NULL,"
     "  relation TEXT NOT NULL DEFAULT '',"
     "  phone TEXT NOT NULL,"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char *const role_names[ROLE_COUNT] = {
-    "admin", "district", "street", "community", "operator",
+    "admin",    "district",  "street",   "community", "operator",
     "provider", "volunteer", "resident", "auditor",
 };
 

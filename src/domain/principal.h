@@ -22,11 +22,11 @@ enum role {
 #define AREA_CODE_LEN 12
 
 struct principal {
-    int64_t user_id;     /* 0 for the system itself (start-up, CLI maintenance) */
+    int64_t user_id; /* 0 for the system itself (start-up, CLI maintenance) */
     char username[64];
     enum role role;
     char scope[AREA_CODE_LEN + 1]; /* "" when the role has no area scope */
-    char ip[64];          /* where the call came from: an address, or "cli" */
+    char ip[64];                   /* where the call came from: an address, or "cli" */
     char request_id[24];
     char session[17]; /* first 16 hex digits of the token's hash: names the session */
 };

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AREA_COLUMNS                                                                         \
-    "code, name, level, kind, parent_code, first_edition, last_edition, retired_edition,"    \
+#define AREA_COLUMNS                                                                               \
+    "code, name, level, kind, parent_code, first_edition, last_edition, retired_edition,"          \
     " households, residents, elderly, lat, lon, point_crs, point_source, updated_at"
 
 static const char SQL_AREA_GET[] = "SELECT " AREA_COLUMNS " FROM areas WHERE code = ?";
@@ -71,8 +71,8 @@ static void area_from_row(sqlite3_stmt *st, struct area *a)
 }
 
 int registry__event(struct store_conn *c, const char *code, int edition, const char *event,
-                      const char *old_value, const char *new_value, const char *related,
-                      struct linli_err *err)
+                    const char *old_value, const char *new_value, const char *related,
+                    struct linli_err *err)
 {
     sqlite3_stmt *st = store_stmt(c, SQL_AREA_EVENT, err);
     if (!st)
@@ -93,7 +93,7 @@ int registry__event(struct store_conn *c, const char *code, int edition, const c
 }
 
 int registry__load(struct store_conn *c, const char *code, struct area *out, bool *found,
-                     struct linli_err *err)
+                   struct linli_err *err)
 {
     sqlite3_stmt *st = store_stmt(c, SQL_AREA_GET, err);
     if (!st)
@@ -247,8 +247,8 @@ static int get_job(struct store_conn *c, void *arg, struct linli_err *err)
     return LINLI_OK;
 }
 
-int registry_get(struct domain *d, const struct principal *who, const char *code,
-                 struct area *out, struct linli_err *err)
+int registry_get(struct domain *d, const struct principal *who, const char *code, struct area *out,
+                 struct linli_err *err)
 {
     (void)who; /* official areas are public facts */
     char norm[AREA_CODE_LEN + 1];
@@ -371,13 +371,14 @@ static int counts_job(struct store_conn *c, void *arg, struct linli_err *err)
 }
 
 int registry_set_counts(struct domain *d, const struct principal *who, const char *code,
-                        int64_t households, int64_t residents, int64_t elderly,
-                        struct area *out, struct linli_err *err)
+                        int64_t households, int64_t residents, int64_t elderly, struct area *out,
+                        struct linli_err *err)
 {
     if (who->role != ROLE_ADMIN && who->role != ROLE_DISTRICT && who->role != ROLE_STREET &&
         who->role != ROLE_COMMUNITY)
-        return linli_fail(err, LINLI_EFORBIDDEN, "Only district, street and community staff "
-                                                 "may change an area's counts.");
+        return linli_fail(err, LINLI_EFORBIDDEN,
+                          "Only district, street and community staff "
+                          "may change an area's counts.");
     char norm[AREA_CODE_LEN + 1];
     const char *why;
     if (area_code_normalize(code, norm, &why) != 0)
@@ -466,9 +467,10 @@ static int history_job(struct store_conn *c, void *arg, struct linli_err *err)
         char at[32];
         clock_format_rfc3339(sqlite3_column_int64(st, 5), at, sizeof at);
         json_t *e = json_object();
-        json_object_set_new(e, "edition", sqlite3_column_type(st, 0) == SQLITE_NULL
-                                              ? json_null()
-                                              : json_integer(sqlite3_column_int(st, 0)));
+        json_object_set_new(e, "edition",
+                            sqlite3_column_type(st, 0) == SQLITE_NULL
+                                ? json_null()
+                                : json_integer(sqlite3_column_int(st, 0)));
         json_object_set_new(e, "event", json_string((const char *)sqlite3_column_text(st, 1)));
         const char *names[] = {"old", "new", "related_code"};
         for (int i = 0; i < 3; i++) {
@@ -481,8 +483,8 @@ static int history_job(struct store_conn *c, void *arg, struct linli_err *err)
     return rc == SQLITE_DONE ? LINLI_OK : store_fail(c, rc, "reading area history", err);
 }
 
-int registry_history(struct domain *d, const struct principal *who, const char *code,
-                     json_t **out, struct linli_err *err)
+int registry_history(struct domain *d, const struct principal *who, const char *code, json_t **out,
+                     struct linli_err *err)
 {
     struct area a;
     int rc = registry_get(d, who, code, &a, err);

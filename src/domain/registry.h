@@ -21,7 +21,7 @@
 struct area {
     char code[AREA_CODE_LEN + 1];
     char name[AREA_NAME_MAX * 4 + 1];
-    int level; /* 0 district, 1 street/township, 2 community/village */
+    int level;     /* 0 district, 1 street/township, 2 community/village */
     char kind[12]; /* district, street, township, community, village */
     char parent_code[AREA_CODE_LEN + 1];
     int first_edition, last_edition, retired_edition; /* retired_edition 0 = current */
@@ -45,7 +45,7 @@ struct area_row {
 struct area_point {
     char code[AREA_CODE_LEN + 1];
     struct geo_point wgs84;
-    const char *crs;    /* the system it came in */
+    const char *crs; /* the system it came in */
     const char *source;
 };
 
@@ -67,8 +67,8 @@ int registry_import(struct domain *d, const struct principal *who, int edition,
 int registry_split(struct domain *d, const struct principal *who, const char *code, int edition,
                    const struct area_row *parts, size_t nparts, struct linli_err *err);
 
-int registry_get(struct domain *d, const struct principal *who, const char *code,
-                 struct area *out, struct linli_err *err);
+int registry_get(struct domain *d, const struct principal *who, const char *code, struct area *out,
+                 struct linli_err *err);
 
 struct area_filter {
     const char *parent; /* normalised code or NULL */
@@ -84,8 +84,8 @@ int registry_list(struct domain *d, const struct principal *who, const struct ar
 
 /* Staff whose scope holds the area (or admin) set its counts; -1 leaves one unchanged. */
 int registry_set_counts(struct domain *d, const struct principal *who, const char *code,
-                        int64_t households, int64_t residents, int64_t elderly,
-                        struct area *out, struct linli_err *err);
+                        int64_t households, int64_t residents, int64_t elderly, struct area *out,
+                        struct linli_err *err);
 
 struct area_counts {
     char code[AREA_CODE_LEN + 1];
@@ -98,8 +98,8 @@ int registry_set_counts_many(struct domain *d, const struct principal *who,
                              const struct area_counts *v, size_t n, struct linli_err *err);
 
 /* The history of one area, oldest first: JSON array of events. */
-int registry_history(struct domain *d, const struct principal *who, const char *code,
-                     json_t **out, struct linli_err *err);
+int registry_history(struct domain *d, const struct principal *who, const char *code, json_t **out,
+                     struct linli_err *err);
 
 /* ---- boundaries ---- */
 

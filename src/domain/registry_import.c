@@ -95,7 +95,8 @@ static int import_job(struct store_conn *c, void *arg, struct linli_err *err)
                 sqlite3_bind_int64(st, 7, now);
                 if ((rc = sqlite3_step(st)) != SQLITE_DONE)
                     return store_fail(c, rc, "adding an area", err);
-                if ((rc = registry__event(c, row->code, j->edition, "added", NULL, row->name, NULL, err)))
+                if ((rc = registry__event(c, row->code, j->edition, "added", NULL, row->name, NULL,
+                                          err)))
                     return rc;
                 r->added++;
                 continue;
@@ -119,10 +120,10 @@ static int import_job(struct store_conn *c, void *arg, struct linli_err *err)
             if ((rc = sqlite3_step(st)) != SQLITE_DONE)
                 return store_fail(c, rc, "updating an area", err);
             if (renamed && (rc = registry__event(c, row->code, j->edition, "renamed", old.name,
-                                            name, NULL, err)))
+                                                 name, NULL, err)))
                 return rc;
             if (moved && (rc = registry__event(c, row->code, j->edition, "moved", old.parent_code,
-                                          parent, NULL, err)))
+                                               parent, NULL, err)))
                 return rc;
             if (restored &&
                 (rc = registry__event(c, row->code, j->edition, "restored", NULL, NULL, NULL, err)))
@@ -247,4 +248,3 @@ int registry_import(struct domain *d, const struct principal *who, int edition,
     struct import_job j = {who, edition, rows, n, points, npoints, report};
     return store_write(d->store, import_job, &j, err);
 }
-

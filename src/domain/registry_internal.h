@@ -6,7 +6,8 @@
 
 #include "domain/registry.h"
 
-extern const char registry__sql_insert[]; /* ?1 code ?2 name ?3 level ?4 kind ?5 parent ?6 edition ?7 now */
+extern const char
+    registry__sql_insert[]; /* ?1 code ?2 name ?3 level ?4 kind ?5 parent ?6 edition ?7 now */
 extern const char registry__sql_retire[]; /* ?1 code ?2 edition ?3 now */
 
 /* Appends a history event (inside a write job). */

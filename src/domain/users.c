@@ -55,8 +55,7 @@ int users_check_username(const char *s, struct linli_err *err)
         return linli_field(err, "username", "must start with a lowercase letter or a digit");
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
             return linli_field(err, "username",
                                "may hold only lowercase letters, digits, '.', '_' and '-'");
     }
@@ -345,8 +344,8 @@ static int update_job(struct store_conn *c, void *arg, struct linli_err *err)
         *err = check;
         return LINLI_EINVAL;
     }
-    if (j->id == j->who->user_id && ((p->set_disabled && p->disabled) ||
-                                     (p->set_role && role != ROLE_ADMIN)))
+    if (j->id == j->who->user_id &&
+        ((p->set_disabled && p->disabled) || (p->set_role && role != ROLE_ADMIN)))
         return linli_fail(err, LINLI_ECONFLICT,
                           "You cannot disable your own account or take away your own admin role.");
     sqlite3_stmt *st = store_stmt(c, SQL_USER_UPDATE, err);
@@ -401,9 +400,9 @@ int users_update(struct domain *d, const struct principal *who, int64_t id,
     if (who->role != ROLE_ADMIN)
         return linli_fail(err, LINLI_EFORBIDDEN, "Only admins may change accounts.");
     struct update_job j = {.who = who, .id = id, .p = p, .out = out};
-    if (p->set_display_name && (!p->display_name || jx_utf8_len(p->display_name) > DISPLAY_NAME_MAX))
-        linli_field(err, "display_name", "must be text of at most %d characters",
-                    DISPLAY_NAME_MAX);
+    if (p->set_display_name &&
+        (!p->display_name || jx_utf8_len(p->display_name) > DISPLAY_NAME_MAX))
+        linli_field(err, "display_name", "must be text of at most %d characters", DISPLAY_NAME_MAX);
     if (p->set_role && (!p->role || role_parse(p->role, &j.role) != 0))
         linli_field(err, "role", "is not a known role");
     if (p->set_scope && p->scope) {
@@ -488,8 +487,10 @@ int users_ensure_admin(struct domain *d, const char *password, char *generated, 
     }
     struct principal sys;
     principal_system(&sys, "bootstrap");
-    struct user_new in = {.username = "admin", .display_name = "Administrator",
-                          .role = "admin", .password = password};
+    struct user_new in = {.username = "admin",
+                          .display_name = "Administrator",
+                          .role = "admin",
+                          .password = password};
     struct user u;
     rc = users_create(d, &sys, &in, NULL, &u, NULL, err);
     if (rc == LINLI_OK)

@@ -79,10 +79,10 @@ int users_check_username(const char *username, struct linli_err *err);
 int users_check_password(const char *password, struct linli_err *err);
 
 /* Reads one user row from a statement whose columns are USER_COLUMNS. */
-#define USER_COLUMNS "id, username, display_name, role, scope, disabled, password_hash IS NOT NULL, created_at, updated_at"
+#define USER_COLUMNS                                                                               \
+    "id, username, display_name, role, scope, disabled, password_hash IS NOT NULL, created_at, "   \
+    "updated_at"
 void users_from_row(sqlite3_stmt *st, int first_col, struct user *u);
-
-
 
 /* On a database with no admin account, creates "admin" with `password`, or
  * with a random password written to `generated` (size >= 25) when `password`

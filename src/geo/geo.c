@@ -3,8 +3,8 @@
 
 #include <math.h>
 
-#define GCJ_A  6378245.0              /* Krasovsky 1940 semi-major axis, metres */
-#define GCJ_EE 0.00669342162296594323 /* its first eccentricity squared */
+#define GCJ_A               6378245.0              /* Krasovsky 1940 semi-major axis, metres */
+#define GCJ_EE              0.00669342162296594323 /* its first eccentricity squared */
 #define EARTH_MEAN_RADIUS_M 6371008.8
 
 static const double pi = 3.14159265358979323846;

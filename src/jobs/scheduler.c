@@ -16,7 +16,7 @@
 
 struct timer {
     int id;
-    int64_t due_us; /* monotonic */
+    int64_t due_us;    /* monotonic */
     int64_t period_us; /* 0 = one-shot */
     sched_fn fn;
     void *arg;

@@ -140,8 +140,8 @@ void http__queue(struct http_request *req, int status, struct MHD_Response *resp
     MHD_destroy_response(resp);
 }
 
-void http_respond(struct http_request *req, int status, const char *content_type,
-                  const void *body, size_t len)
+void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
+                  size_t len)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -150,8 +150,8 @@ void http_respond(struct http_request *req, int status, const char *content_type
     http__queue(req, status, resp);
 }
 
-void http_respond_owned(struct http_request *req, int status, const char *content_type,
-                        char *body, size_t len)
+void http_respond_owned(struct http_request *req, int status, const char *content_type, char *body,
+                        size_t len)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
@@ -180,36 +180,59 @@ void http_respond_json(struct http_request *req, int status, json_t *v)
 static const char *reason(int status)
 {
     switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
     }
 }
 
 int http_status_for(int st)
 {
     switch (st) {
-    case LINLI_OK: return 200;
-    case LINLI_EINVAL: return 422;
-    case LINLI_ENOTFOUND: return 404;
-    case LINLI_ECONFLICT: return 409;
-    case LINLI_EFORBIDDEN: return 403;
-    case LINLI_EUNAUTH: return 401;
+    case LINLI_OK:
+        return 200;
+    case LINLI_EINVAL:
+        return 422;
+    case LINLI_ENOTFOUND:
+        return 404;
+    case LINLI_ECONFLICT:
+        return 409;
+    case LINLI_EFORBIDDEN:
+        return 403;
+    case LINLI_EUNAUTH:
+        return 401;
     case LINLI_EBUSY:
-    case LINLI_ESHUTDOWN: return 503;
-    case LINLI_ELIMIT: return 429;
-    case LINLI_ETOOBIG: return 413;
-    default: return 500;
+    case LINLI_ESHUTDOWN:
+        return 503;
+    case LINLI_ELIMIT:
+        return 429;
+    case LINLI_ETOOBIG:
+        return 413;
+    default:
+        return 500;
     }
 }
 
@@ -362,8 +385,8 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t size)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     (void)version;
     struct http_server *s = cls;
@@ -386,13 +409,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = req;
         atomic_fetch_add(&s->inflight, 1);
 
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > s->opt.max_body) {
             struct linli_err err;
             linli_err_clear(&err);
-            linli_fail(&err, LINLI_ETOOBIG, "The request body is larger than the limit of %zu bytes.",
-                       s->opt.max_body);
+            linli_fail(&err, LINLI_ETOOBIG,
+                       "The request body is larger than the limit of %zu bytes.", s->opt.max_body);
             http_respond_problem(req, 413, &err);
         }
         return MHD_YES;
@@ -436,10 +459,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_add_explicit(&r->count[si], 1, memory_order_relaxed);
     hist_observe(&r->seconds, secs);
     if (s->opt.log_requests)
-        log_info("req=%s %s %s route=%s status=%d dur_ms=%.2f ip=%s%s", req->id_text,
-                 req->method, req->path, req->route >= 0 ? r->pattern : "-", req->status,
-                 secs * 1000, req->ip, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
-                 " (connection ended early)");
+        log_info("req=%s %s %s route=%s status=%d dur_ms=%.2f ip=%s%s", req->id_text, req->method,
+                 req->path, req->route >= 0 ? r->pattern : "-", req->status, secs * 1000, req->ip,
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
     buf_free(&req->body);
     arena_free(&req->arena);
     free(req);
@@ -549,10 +571,9 @@ int http_start(struct http_server *s, struct linli_err *err)
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)s->opt.idle_timeout_s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)s->opt.conn_per_ip, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)s->opt.max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
+        (unsigned)s->opt.conn_per_ip, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.max_connections,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
         MHD_OPTION_END);
     if (!s->daemon)
         return linli_fail(err, LINLI_EIO,
@@ -635,7 +656,8 @@ void http_metrics_render(struct http_server *s, struct buf *out)
                 snprintf(st, sizeof st, "%d", counted_status[k]);
             else
                 snprintf(st, sizeof st, "other");
-            buf_printf(out, "linli_http_requests_total{method=\"%s\",route=\"%s\",status=\"%s\"} %llu\n",
+            buf_printf(out,
+                       "linli_http_requests_total{method=\"%s\",route=\"%s\",status=\"%s\"} %llu\n",
                        r->method, r->pattern, st, (unsigned long long)n);
         }
     }
@@ -650,10 +672,11 @@ void http_metrics_render(struct http_server *s, struct buf *out)
         snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\"", r->method, r->pattern);
         hist_render(out, "linli_http_request_seconds", labels, &r->seconds);
     }
-    buf_printf(out, "# HELP linli_http_inflight Requests being handled now.\n"
-                    "# TYPE linli_http_inflight gauge\nlinli_http_inflight %d\n"
-                    "# HELP linli_http_streams Open event streams.\n"
-                    "# TYPE linli_http_streams gauge\nlinli_http_streams %d\n",
+    buf_printf(out,
+               "# HELP linli_http_inflight Requests being handled now.\n"
+               "# TYPE linli_http_inflight gauge\nlinli_http_inflight %d\n"
+               "# HELP linli_http_streams Open event streams.\n"
+               "# TYPE linli_http_streams gauge\nlinli_http_streams %d\n",
                atomic_load(&s->inflight), s->nstreams);
 }
 

@@ -37,13 +37,13 @@ struct http_request {
     struct arena arena; /* freed when the request completes */
     struct buf body;
     bool body_too_big;
-    int route;          /* index in the route table, -1 when none matched */
+    int route;                           /* index in the route table, -1 when none matched */
     const char *params[HTTP_MAX_PARAMS]; /* the {x} segments of the route */
     int nparams;
     int status; /* what was answered; 0 until then */
     int nheaders;
     const char *headers[HTTP_MAX_HEADERS][2]; /* extra response headers */
-    void *user; /* for the API layer: the authenticated principal */
+    void *user;                               /* for the API layer: the authenticated principal */
 };
 
 typedef void (*http_handler)(struct http_request *req, void *ctx);
@@ -55,7 +55,7 @@ struct http_options {
     int conn_per_ip;
     int max_connections;
     int idle_timeout_s;
-    int stop_grace_s; /* how long stop waits for requests in flight */
+    int stop_grace_s;       /* how long stop waits for requests in flight */
     const char *static_dir; /* "" = no static files */
     int log_requests;
 };
@@ -83,17 +83,16 @@ bool http_stopping(struct http_server *s);
 const char *http_query(struct http_request *req, const char *name);
 const char *http_header(struct http_request *req, const char *name);
 /* Refuses query parameters not in `allowed` (NULL-terminated) with field errors. */
-int http_query_check(struct http_request *req, const char *const *allowed,
-                     struct linli_err *err);
+int http_query_check(struct http_request *req, const char *const *allowed, struct linli_err *err);
 /* Adds a response header (both strings must outlive the request: literals or arena). */
 void http_add_header(struct http_request *req, const char *name, const char *value);
 
 /* ---- answers ---- */
-void http_respond(struct http_request *req, int status, const char *content_type,
-                  const void *body, size_t len);
+void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
+                  size_t len);
 /* Takes ownership of `body` (malloc'd). */
-void http_respond_owned(struct http_request *req, int status, const char *content_type,
-                        char *body, size_t len);
+void http_respond_owned(struct http_request *req, int status, const char *content_type, char *body,
+                        size_t len);
 /* Encodes and takes the reference to `v`. */
 void http_respond_json(struct http_request *req, int status, json_t *v);
 /* RFC 9457 problem+json from a status and the error record. */

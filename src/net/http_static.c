@@ -15,12 +15,18 @@
 static const char *mime_type(const char *path)
 {
     static const char *const map[][2] = {
-        {".html", "text/html; charset=utf-8"},  {".css", "text/css; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"}, {".json", "application/json"},
-        {".svg", "image/svg+xml"},              {".png", "image/png"},
-        {".jpg", "image/jpeg"},                 {".ico", "image/x-icon"},
-        {".geojson", "application/geo+json"},   {".txt", "text/plain; charset=utf-8"},
-        {".woff2", "font/woff2"},               {".map", "application/json"},
+        {".html", "text/html; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".ico", "image/x-icon"},
+        {".geojson", "application/geo+json"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".woff2", "font/woff2"},
+        {".map", "application/json"},
     };
     const char *dot = strrchr(path, '.');
     if (dot)

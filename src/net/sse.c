@@ -115,25 +115,34 @@ int sse_open(struct sse_hub *h, struct http_request *req, const void *who, struc
         pthread_mutex_destroy(&c->lock);
         free(c);
         err->retry_after = 5;
-        return linli_fail(err, LINLI_EBUSY, "Too many live event streams are open; try again later.");
+        return linli_fail(err, LINLI_EBUSY,
+                          "Too many live event streams are open; try again later.");
     }
+    h->count++; /* the place is ours; the client joins the list below */
+    pthread_mutex_unlock(&h->lock);
+
+    /* Made without holding any of our locks: libmicrohttpd takes its own
+     * while queueing, and takes them again around client_read. The stream
+     * is read only after this request's handler returns, and broadcasts
+     * find the client only once it is in the list, with its stream. */
+    http_add_header(req, "X-Accel-Buffering", "no");
+    c->stream =
+        http_respond_stream(req, "text/event-stream; charset=utf-8", client_read, client_done, c);
+    if (!c->stream) {
+        pthread_mutex_lock(&h->lock);
+        h->count--;
+        pthread_mutex_unlock(&h->lock);
+        buf_free(&c->queue);
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+        return linli_fail(err, LINLI_ENOMEM, "cannot open the event stream");
+    }
+    pthread_mutex_lock(&h->lock);
     c->next = h->clients;
     if (h->clients)
         h->clients->prev = c;
     h->clients = c;
-    h->count++;
-    /* Hold the client lock until the stream exists, so a broadcast that
-     * finds the client cannot resume a stream not yet made. */
-    pthread_mutex_lock(&c->lock);
     pthread_mutex_unlock(&h->lock);
-    http_add_header(req, "X-Accel-Buffering", "no");
-    c->stream = http_respond_stream(req, "text/event-stream; charset=utf-8", client_read,
-                                    client_done, c);
-    pthread_mutex_unlock(&c->lock);
-    if (!c->stream) {
-        client_done(c);
-        return linli_fail(err, LINLI_ENOMEM, "cannot open the event stream");
-    }
     return LINLI_OK;
 }
 

@@ -24,8 +24,7 @@ void sse_hub_free(struct sse_hub *hub);
 
 /* Answers `req` with an event stream for `who` (copied, who_size bytes).
  * EBUSY when the hub is full (the caller answers 503). */
-int sse_open(struct sse_hub *hub, struct http_request *req, const void *who,
-             struct linli_err *err);
+int sse_open(struct sse_hub *hub, struct http_request *req, const void *who, struct linli_err *err);
 
 /* Queues an event for every subscriber whose filter accepts it. */
 void sse_broadcast(struct sse_hub *hub, const char *topic, json_t *payload);

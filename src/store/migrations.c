@@ -8,9 +8,9 @@
 #include "store/migrations.h"
 
 /* Later steps live beside the module that owns their tables. */
-extern const char registry_schema_sql[];  /* src/domain/registry_schema.c */
-extern const char stations_schema_sql[];  /* src/domain/stations_schema.c */
-extern const char people_schema_sql[];    /* src/domain/people_schema.c */
+extern const char registry_schema_sql[]; /* src/domain/registry_schema.c */
+extern const char stations_schema_sql[]; /* src/domain/stations_schema.c */
+extern const char people_schema_sql[];   /* src/domain/people_schema.c */
 
 const struct migration store_migrations[] = {
     {1, "accounts, sessions, audit log, idempotency keys",

@@ -94,11 +94,19 @@ int store_fail(struct store_conn *c, int rc, const char *what, struct linli_err 
     const char *msg = c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
     int status;
     switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT: status = LINLI_ECONFLICT; break;
+    case SQLITE_CONSTRAINT:
+        status = LINLI_ECONFLICT;
+        break;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: status = LINLI_EBUSY; break;
-    case SQLITE_NOMEM: status = LINLI_ENOMEM; break;
-    default: status = LINLI_EIO; break;
+    case SQLITE_LOCKED:
+        status = LINLI_EBUSY;
+        break;
+    case SQLITE_NOMEM:
+        status = LINLI_ENOMEM;
+        break;
+    default:
+        status = LINLI_EIO;
+        break;
     }
     if (status == LINLI_EIO)
         log_error("store: %s: %s (%d)", what, msg, rc);
@@ -280,8 +288,8 @@ static int migrate(struct store *s, struct linli_err *err)
             conn_exec(c, "ROLLBACK", NULL);
             char why[sizeof err->detail];
             snprintf(why, sizeof why, "%s", err->detail);
-            return linli_fail(err, LINLI_EIO, "migration %d (%s) failed: %s", m->version,
-                              m->name, why);
+            return linli_fail(err, LINLI_EIO, "migration %d (%s) failed: %s", m->version, m->name,
+                              why);
         }
         log_info("store: applied migration %d: %s", m->version, m->name);
         version = m->version;
@@ -630,22 +638,24 @@ int store_schema_version(struct store *s)
 
 void store_metrics_render(struct store *s, struct buf *out)
 {
-    buf_printf(out, "# HELP linli_store_queue_depth Write jobs waiting for the writer.\n"
-                    "# TYPE linli_store_queue_depth gauge\n"
-                    "linli_store_queue_depth %d\n",
+    buf_printf(out,
+               "# HELP linli_store_queue_depth Write jobs waiting for the writer.\n"
+               "# TYPE linli_store_queue_depth gauge\n"
+               "linli_store_queue_depth %d\n",
                atomic_load(&s->queue_depth));
-    buf_printf(out, "# HELP linli_store_commits_total Transactions committed.\n"
-                    "# TYPE linli_store_commits_total counter\n"
-                    "linli_store_commits_total %llu\n"
-                    "# HELP linli_store_commit_failures_total Transactions that failed.\n"
-                    "# TYPE linli_store_commit_failures_total counter\n"
-                    "linli_store_commit_failures_total %llu\n"
-                    "# HELP linli_store_jobs_total Write jobs run.\n"
-                    "# TYPE linli_store_jobs_total counter\n"
-                    "linli_store_jobs_total %llu\n"
-                    "# HELP linli_store_checkpoints_total Background WAL checkpoints.\n"
-                    "# TYPE linli_store_checkpoints_total counter\n"
-                    "linli_store_checkpoints_total %llu\n",
+    buf_printf(out,
+               "# HELP linli_store_commits_total Transactions committed.\n"
+               "# TYPE linli_store_commits_total counter\n"
+               "linli_store_commits_total %llu\n"
+               "# HELP linli_store_commit_failures_total Transactions that failed.\n"
+               "# TYPE linli_store_commit_failures_total counter\n"
+               "linli_store_commit_failures_total %llu\n"
+               "# HELP linli_store_jobs_total Write jobs run.\n"
+               "# TYPE linli_store_jobs_total counter\n"
+               "linli_store_jobs_total %llu\n"
+               "# HELP linli_store_checkpoints_total Background WAL checkpoints.\n"
+               "# TYPE linli_store_checkpoints_total counter\n"
+               "linli_store_checkpoints_total %llu\n",
                (unsigned long long)atomic_load(&s->commits),
                (unsigned long long)atomic_load(&s->commit_failures),
                (unsigned long long)atomic_load(&s->jobs_done),

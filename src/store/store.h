@@ -27,11 +27,11 @@ struct store_conn;
 
 struct store_options {
     const char *path;
-    int readers;          /* read connections in the pool, >= 1 */
-    int batch_max;        /* most write jobs per transaction; 1 = one per job */
-    int busy_timeout_ms;  /* how long a connection waits on a lock */
-    int checkpoint_ms;    /* how often the background checkpoint runs; 0 = never */
-    int create;           /* create the file if missing (else a missing file is an error) */
+    int readers;         /* read connections in the pool, >= 1 */
+    int batch_max;       /* most write jobs per transaction; 1 = one per job */
+    int busy_timeout_ms; /* how long a connection waits on a lock */
+    int checkpoint_ms;   /* how often the background checkpoint runs; 0 = never */
+    int create;          /* create the file if missing (else a missing file is an error) */
 };
 
 void store_options_default(struct store_options *o);

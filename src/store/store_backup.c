@@ -22,7 +22,9 @@ int store_backup(const char *src_path, const char *dst_path, struct linli_err *e
         rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         linli_fail(err, LINLI_EIO, "cannot open for backup: %s",
-                   dst ? sqlite3_errmsg(dst) : src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
+                   dst   ? sqlite3_errmsg(dst)
+                   : src ? sqlite3_errmsg(src)
+                         : sqlite3_errstr(rc));
         sqlite3_close(src);
         sqlite3_close(dst);
         return LINLI_EIO;

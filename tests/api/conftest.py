@@ -30,7 +30,7 @@ LINLI_CLI = os.path.abspath(
     os.environ.get("LINLI_CLI", os.path.join(SOURCE_DIR, "build", "dev", "linli")))
 
 ADMIN_PASSWORD = "admin-secret-pw-1"
-SANITIZER_MARKS = ("AddressSanitizer", "runtime error", "LeakSanitizer")
+SANITIZER_MARKS = ("AddressSanitizer", "runtime error", "LeakSanitizer", "ThreadSanitizer")
 STOP_TIMEOUT = 15
 
 

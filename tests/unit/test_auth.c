@@ -25,17 +25,17 @@
 #define ADMIN_PASSWORD "correct horse battery"
 #define WAIT_BOUND_MS  20000
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (!strstr((hay), (needle)))                                                         \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                      \
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        if (!strstr((hay), (needle)))                                                              \
+            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
     } while (0)
 
-#define assert_ok(call, err)                                                                  \
-    do {                                                                                      \
-        int rc_ = (call);                                                                     \
-        if (rc_ != LINLI_OK)                                                                  \
-            fail_msg("%s: %d %s", #call, rc_, (err)->detail);                                 \
+#define assert_ok(call, err)                                                                       \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != LINLI_OK)                                                                       \
+            fail_msg("%s: %d %s", #call, rc_, (err)->detail);                                      \
     } while (0)
 
 struct fixture {
@@ -237,8 +237,8 @@ static int authenticate(struct fixture *f, const char *token, struct principal *
     return auth_authenticate(&f->d, token, p, NULL, &f->err);
 }
 
-static int64_t create_user(struct fixture *f, const char *name, const char *role,
-                           const char *scope, const char *password)
+static int64_t create_user(struct fixture *f, const char *name, const char *role, const char *scope,
+                           const char *password)
 {
     struct user_new in = {.username = name, .role = role, .scope = scope, .password = password};
     struct user u;
@@ -300,11 +300,13 @@ static void users_ensure_admin_refuses_a_weak_password(void **state)
 static void users_ensure_admin_audits_the_creation(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'user.create'"
-                                " AND object = 'user:' || (SELECT id FROM users WHERE username = 'admin')"
-                                " AND username = 'system' AND user_id IS NULL",
-                             NULL),
-                     1);
+    assert_int_equal(
+        sql_int(f,
+                "SELECT count(*) FROM audit_log WHERE action = 'user.create'"
+                " AND object = 'user:' || (SELECT id FROM users WHERE username = 'admin')"
+                " AND username = 'system' AND user_id IS NULL",
+                NULL),
+        1);
 }
 
 /* ---- login and tokens ---- */
@@ -374,8 +376,8 @@ static void auth_authenticate_refuses_malformed_and_unknown_tokens(void **state)
     bad_char[20] = '+';
     char other_prefix[TOKEN_MAX + 512];
     snprintf(other_prefix, sizeof other_prefix, "xyz_%s", r.token + 4);
-    const char *bad[] = {"", "lnl_", "lnl_short", r.token + 4, tampered, longer, bad_char,
-                         other_prefix, "Bearer lnl_abc"};
+    const char *bad[] = {"",     "lnl_",   "lnl_short",  r.token + 4,     tampered,
+                         longer, bad_char, other_prefix, "Bearer lnl_abc"};
     struct principal p;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (authenticate(f, bad[i], &p) != LINLI_EUNAUTH)
@@ -491,8 +493,8 @@ static void auth_logout_revokes_the_token(void **state)
     assert_int_equal(authenticate(f, b.token, &p), LINLI_OK);
     char th[65];
     token_hash_hex(a.token, th);
-    assert_int_not_equal(
-        sql_int(f, "SELECT revoked_at FROM sessions WHERE token_hash = ?1", th), 0);
+    assert_int_not_equal(sql_int(f, "SELECT revoked_at FROM sessions WHERE token_hash = ?1", th),
+                         0);
 }
 
 static void auth_login_and_logout_are_audited(void **state)

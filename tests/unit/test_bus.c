@@ -83,8 +83,8 @@ static void bus_skips_subscribers_whose_prefix_does_not_match(void **state)
     bus_subscribe(bus, "user.updated", record, &exact);
     assert_int_equal(bus_publish(bus, "user.created", NULL), 1);
     assert_int_equal(bus_publish(bus, "user.updated", NULL), 2);
-    assert_int_equal(bus_publish(bus, "users", NULL), 0);  /* "user." is not a prefix of it */
-    assert_int_equal(bus_publish(bus, "use", NULL), 0);    /* shorter than the prefix */
+    assert_int_equal(bus_publish(bus, "users", NULL), 0); /* "user." is not a prefix of it */
+    assert_int_equal(bus_publish(bus, "use", NULL), 0);   /* shorter than the prefix */
     assert_int_equal(bus_publish(bus, "case.closed", NULL), 1);
     assert_int_equal(users.calls, 2);
     assert_int_equal(exact.calls, 1);

@@ -179,11 +179,11 @@ static void clock_refuses_malformed_text(void **state)
         "2026-11-25X13:10:47Z",
         "2026-11-25T13-10-47Z",
         "2026-1a-25T13:10:47Z",
-        "2026-11-25T13:10:47.Z",     /* a dot without digits */
-        "2026-11-25T13:10:47ZZ",     /* trailing text */
+        "2026-11-25T13:10:47.Z", /* a dot without digits */
+        "2026-11-25T13:10:47ZZ", /* trailing text */
         "2026-11-25T13:10:47Z junk",
-        "2026-11-25T13:10:47+8:00",  /* offset hours need two digits */
-        "2026-11-25T13:10:47+08",    /* and minutes */
+        "2026-11-25T13:10:47+8:00", /* offset hours need two digits */
+        "2026-11-25T13:10:47+08",   /* and minutes */
         "2026-11-25T13:10:47+0800",
         "2026-11-25T13:10:47+24:00",
         "2026-11-25T13:10:47+08:60",

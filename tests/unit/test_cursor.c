@@ -26,8 +26,22 @@ static void round_trip(int64_t id)
 static void cursor_round_trips_small_and_edge_ids(void **state)
 {
     (void)state;
-    const int64_t ids[] = {0, 1, 2, 9, 10, 35, 36, 37, 1295, 1296, 65535, 1000000,
-                           INT32_MAX, (int64_t)INT32_MAX + 1, INT64_MAX / 36, INT64_MAX - 1,
+    const int64_t ids[] = {0,
+                           1,
+                           2,
+                           9,
+                           10,
+                           35,
+                           36,
+                           37,
+                           1295,
+                           1296,
+                           65535,
+                           1000000,
+                           INT32_MAX,
+                           (int64_t)INT32_MAX + 1,
+                           INT64_MAX / 36,
+                           INT64_MAX - 1,
                            INT64_MAX};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         round_trip(ids[i]);
@@ -71,8 +85,20 @@ static void cursor_rejects_garbage(void **state)
 {
     (void)state;
     const char *bad[] = {
-        "", "c", "c1", "x12", "C12", "12", "c-1a", "c1 2", "c12!", "c1A2",
-        "cccccccccccccccccccccccccccc", "c00000000000000000", "%63%31", "c\xe7\x8e\x8b",
+        "",
+        "c",
+        "c1",
+        "x12",
+        "C12",
+        "12",
+        "c-1a",
+        "c1 2",
+        "c12!",
+        "c1A2",
+        "cccccccccccccccccccccccccccc",
+        "c00000000000000000",
+        "%63%31",
+        "c\xe7\x8e\x8b",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t id = 12345;

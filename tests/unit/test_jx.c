@@ -10,10 +10,10 @@
 
 #include <string.h>
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (!strstr((hay), (needle)))                                                         \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                      \
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        if (!strstr((hay), (needle)))                                                              \
+            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
     } while (0)
 
 /* The field error for `field`, or NULL. */
@@ -25,12 +25,12 @@ static const struct linli_field_error *field_error(const struct linli_err *err, 
     return NULL;
 }
 
-#define assert_field_error(err, field, text)                                                  \
-    do {                                                                                      \
-        const struct linli_field_error *fe_ = field_error((err), (field));                    \
-        if (!fe_)                                                                             \
-            fail_msg("no field error for \"%s\"", (field));                                   \
-        assert_contains(fe_->message, (text));                                                \
+#define assert_field_error(err, field, text)                                                       \
+    do {                                                                                           \
+        const struct linli_field_error *fe_ = field_error((err), (field));                         \
+        if (!fe_)                                                                                  \
+            fail_msg("no field error for \"%s\"", (field));                                        \
+        assert_contains(fe_->message, (text));                                                     \
     } while (0)
 
 static json_t *parse(const char *text, struct linli_err *err)
@@ -40,12 +40,9 @@ static json_t *parse(const char *text, struct linli_err *err)
 }
 
 static const struct jx_field person_fields[] = {
-    {"name", JX_STRING, true, false, 4},
-    {"age", JX_INT, false, false, 0},
-    {"score", JX_NUMBER, false, false, 0},
-    {"active", JX_BOOL, false, false, 0},
-    {"tags", JX_ARRAY, false, false, 0},
-    {"address", JX_OBJECT, false, true, 0},
+    {"name", JX_STRING, true, false, 4},   {"age", JX_INT, false, false, 0},
+    {"score", JX_NUMBER, false, false, 0}, {"active", JX_BOOL, false, false, 0},
+    {"tags", JX_ARRAY, false, false, 0},   {"address", JX_OBJECT, false, true, 0},
     {"note", JX_STRING, false, true, 0},
 };
 #define NPERSON (sizeof person_fields / sizeof person_fields[0])

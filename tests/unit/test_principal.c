@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHAOYANG          "110105000000"
-#define JIANWAI           "110105001000" /* 建外街道 */
-#define CHAOWAI           "110105002000" /* 朝外街道 */
-#define AIRPORT           "110105400000" /* 首都机场街道 */
-#define NAN_LANGJIAYUAN   "110105001024" /* 南郎家园社区, in 建外 */
-#define BEI_LANGJIAYUAN   "110105001025" /* 北郎家园社区, in 建外 */
-#define TIDONG            "110105002024" /* 体东社区, in 朝外 */
-#define DONGCHENG         "110101000000" /* another district */
+#define CHAOYANG        "110105000000"
+#define JIANWAI         "110105001000" /* 建外街道 */
+#define CHAOWAI         "110105002000" /* 朝外街道 */
+#define AIRPORT         "110105400000" /* 首都机场街道 */
+#define NAN_LANGJIAYUAN "110105001024" /* 南郎家园社区, in 建外 */
+#define BEI_LANGJIAYUAN "110105001025" /* 北郎家园社区, in 建外 */
+#define TIDONG          "110105002024" /* 体东社区, in 朝外 */
+#define DONGCHENG       "110101000000" /* another district */
 
 static void normalize_ok(const char *in, const char *want)
 {
@@ -59,8 +59,8 @@ static void role_parse_and_role_name_round_trip_for_every_role(void **state)
 static void role_parse_refuses_unknown_names(void **state)
 {
     (void)state;
-    const char *bad[] = {"", "Admin", "ADMIN", "admin ", " admin", "root", "superuser", "admi",
-                         "adminx", "community-worker"};
+    const char *bad[] = {"",     "Admin",     "ADMIN", "admin ", " admin",
+                         "root", "superuser", "admi",  "adminx", "community-worker"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         enum role r = ROLE_RESIDENT;
         if (role_parse(bad[i], &r) != -1)
@@ -73,7 +73,7 @@ static void role_name_of_an_out_of_range_role_is_a_placeholder(void **state)
 {
     (void)state;
     assert_string_equal(role_name(ROLE_COUNT), "?");
-    assert_string_equal(role_name((enum role)-1), "?");
+    assert_string_equal(role_name((enum role) - 1), "?");
 }
 
 static void role_needs_scope_for_staff_roles_only(void **state)
@@ -118,8 +118,8 @@ static void area_code_normalize_pads_district_and_street_codes_to_12_digits(void
 static void area_code_normalize_refuses_other_lengths(void **state)
 {
     (void)state;
-    const char *bad[] = {"", "1", "11010", "1101050", "11010500", "1101050010", "11010500102",
-                         "1101050010241", "110105001024000"};
+    const char *bad[] = {"",           "1",           "11010",         "1101050",        "11010500",
+                         "1101050010", "11010500102", "1101050010241", "110105001024000"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *why = normalize_bad(bad[i]);
         if (!strstr(why, "6, 9 or 12"))

@@ -23,13 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WAIT_BOUND_MS 20000
+#define WAIT_BOUND_MS        20000
 #define LINLI_APPLICATION_ID 0x4C4E4C49
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (!strstr((hay), (needle)))                                                         \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                      \
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        if (!strstr((hay), (needle)))                                                              \
+            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
     } while (0)
 
 struct fixture {
@@ -168,10 +168,10 @@ static int create_table_job(struct store_conn *c, void *arg, struct linli_err *e
 }
 
 enum insert_mode {
-    INSERT_OK,          /* insert and succeed */
-    INSERT_THEN_FAIL,   /* insert, then return EINVAL: the insert must be undone */
-    INSERT_CONFLICT,    /* an insert that breaks the UNIQUE constraint */
-    INSERT_ABORT_TXN,   /* a constraint failure that rolls back the whole transaction */
+    INSERT_OK,        /* insert and succeed */
+    INSERT_THEN_FAIL, /* insert, then return EINVAL: the insert must be undone */
+    INSERT_CONFLICT,  /* an insert that breaks the UNIQUE constraint */
+    INSERT_ABORT_TXN, /* a constraint failure that rolls back the whole transaction */
 };
 
 struct insert_arg {
@@ -660,8 +660,8 @@ static void store_write_maps_a_constraint_failure_to_conflict(void **state)
 static int write_in_read_job(struct store_conn *c, void *arg, struct linli_err *err)
 {
     (void)arg;
-    int rc = sqlite3_exec(store_db(c), "INSERT INTO t (id, v) VALUES (99, 'sneaky')", NULL, NULL,
-                          NULL);
+    int rc =
+        sqlite3_exec(store_db(c), "INSERT INTO t (id, v) VALUES (99, 'sneaky')", NULL, NULL, NULL);
     return rc == SQLITE_OK ? LINLI_OK : store_fail(c, rc, "writing on a reader", err);
 }
 
@@ -794,7 +794,7 @@ static void store_failing_job_does_not_undo_others_in_partial_batches(void **sta
     run_one_batch(*state, 7);
 }
 
-#define NTHREADS 8
+#define NTHREADS   8
 #define PER_THREAD 40
 
 struct burst {
@@ -985,8 +985,8 @@ static int cache_job(struct store_conn *c, void *arg, struct linli_err *err)
 
     /* a cached statement comes back reset, even if left mid-way */
     sqlite3_stmt *series = store_stmt(c, SQL_SERIES, err);
-    a->ok = a->ok && series && sqlite3_step(series) == SQLITE_ROW &&
-            sqlite3_column_int(series, 0) == 1;
+    a->ok =
+        a->ok && series && sqlite3_step(series) == SQLITE_ROW && sqlite3_column_int(series, 0) == 1;
     series = store_stmt(c, SQL_SERIES, err);
     a->ok = a->ok && sqlite3_step(series) == SQLITE_ROW && sqlite3_column_int(series, 0) == 1;
 
@@ -1156,7 +1156,7 @@ int main(void)
         T(store_refuses_a_file_that_is_not_sqlite),
         T(store_write_commits_and_store_read_sees_it),
         T(store_write_is_durable_across_close_and_reopen),
-    T(store_background_checkpoints_keep_the_wal_from_growing),
+        T(store_background_checkpoints_keep_the_wal_from_growing),
         T(store_write_returns_a_failing_jobs_status_and_undoes_it),
         T(store_write_maps_a_constraint_failure_to_conflict),
         T(store_read_connections_refuse_writes),

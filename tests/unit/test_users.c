@@ -25,21 +25,21 @@
 #define ADMIN_PASSWORD "correct horse battery"
 #define ROUTE          "POST /api/v1/users"
 
-#define CHAOYANG  "110105"
-#define JIANWAI   "110105001"
-#define NAN_LJY   "110105001024"
+#define CHAOYANG "110105"
+#define JIANWAI  "110105001"
+#define NAN_LJY  "110105001024"
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (!strstr((hay), (needle)))                                                         \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                      \
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        if (!strstr((hay), (needle)))                                                              \
+            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
     } while (0)
 
-#define assert_ok(call, err)                                                                  \
-    do {                                                                                      \
-        int rc_ = (call);                                                                     \
-        if (rc_ != LINLI_OK)                                                                  \
-            fail_msg("%s: %d %s", #call, rc_, (err)->detail);                                 \
+#define assert_ok(call, err)                                                                       \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != LINLI_OK)                                                                       \
+            fail_msg("%s: %d %s", #call, rc_, (err)->detail);                                      \
     } while (0)
 
 struct fixture {
@@ -191,12 +191,12 @@ static const struct linli_field_error *field_error(const struct linli_err *err, 
     return NULL;
 }
 
-#define assert_field_error(err, field, text)                                                  \
-    do {                                                                                      \
-        const struct linli_field_error *fe_ = field_error((err), (field));                    \
-        if (!fe_)                                                                             \
-            fail_msg("no field error for \"%s\" (detail: %s)", (field), (err)->detail);       \
-        assert_contains(fe_->message, (text));                                                \
+#define assert_field_error(err, field, text)                                                       \
+    do {                                                                                           \
+        const struct linli_field_error *fe_ = field_error((err), (field));                         \
+        if (!fe_)                                                                                  \
+            fail_msg("no field error for \"%s\" (detail: %s)", (field), (err)->detail);            \
+        assert_contains(fe_->message, (text));                                                     \
     } while (0)
 
 static int create(struct fixture *f, const struct principal *who, const char *name,
@@ -217,16 +217,15 @@ static int64_t create_ok(struct fixture *f, const char *name, const char *role, 
 }
 
 /* The create is refused with EINVAL and a field error on `field` saying `text`. */
-static void create_invalid(struct fixture *f, const char *name, const char *role,
-                           const char *scope, const char *password, const char *field,
-                           const char *text)
+static void create_invalid(struct fixture *f, const char *name, const char *role, const char *scope,
+                           const char *password, const char *field, const char *text)
 {
     struct user u;
     int64_t before = user_rows(f);
     int rc = create(f, &f->admin, name, role, scope, password, &u);
     if (rc != LINLI_EINVAL)
-        fail_msg("create %s/%s/%s: expected EINVAL, got %d (%s)", name, role,
-                 scope ? scope : "-", rc, f->err.detail);
+        fail_msg("create %s/%s/%s: expected EINVAL, got %d (%s)", name, role, scope ? scope : "-",
+                 rc, f->err.detail);
     assert_int_equal(f->err.status, LINLI_EINVAL);
     assert_field_error(&f->err, field, text);
     assert_int_equal(user_rows(f), before);
@@ -249,7 +248,8 @@ static struct principal as_user(int64_t id, const char *name, enum role role, co
 static void users_check_username_accepts_lowercase_digits_dot_underscore_dash(void **state)
 {
     (void)state;
-    const char *good[] = {"abc", "wang.fang", "li_wei-2", "0day", "a.b", "abcdefghijklmnopqrstuvwxyz012345"};
+    const char *good[] = {"abc",  "wang.fang", "li_wei-2",
+                          "0day", "a.b",       "abcdefghijklmnopqrstuvwxyz012345"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         struct linli_err err;
         linli_err_clear(&err);
@@ -336,7 +336,9 @@ static void users_create_refuses_a_display_name_over_64_characters(void **state)
     char name[65 * 3 + 1] = "";
     for (int i = 0; i < 65; i++)
         strcat(name, "王");
-    struct user_new in = {.username = "wang.fang", .display_name = name, .role = "resident",
+    struct user_new in = {.username = "wang.fang",
+                          .display_name = name,
+                          .role = "resident",
                           .password = "a good password"};
     struct user u;
     linli_err_clear(&f->err);
@@ -418,7 +420,9 @@ static void users_create_reports_every_invalid_field_at_once(void **state)
 static void users_create_stores_the_account(void **state)
 {
     struct fixture *f = *state;
-    struct user_new in = {.username = "wang.fang", .display_name = "王芳", .role = "resident",
+    struct user_new in = {.username = "wang.fang",
+                          .display_name = "王芳",
+                          .role = "resident",
                           .password = "a good password"};
     struct user u;
     linli_err_clear(&f->err);
@@ -457,8 +461,8 @@ static void users_create_without_password_makes_an_account_that_cannot_log_in(vo
 static void users_create_by_a_non_admin_is_forbidden(void **state)
 {
     struct fixture *f = *state;
-    const enum role roles[] = {ROLE_DISTRICT, ROLE_STREET,   ROLE_COMMUNITY, ROLE_OPERATOR,
-                               ROLE_PROVIDER, ROLE_VOLUNTEER, ROLE_RESIDENT, ROLE_AUDITOR};
+    const enum role roles[] = {ROLE_DISTRICT, ROLE_STREET,    ROLE_COMMUNITY, ROLE_OPERATOR,
+                               ROLE_PROVIDER, ROLE_VOLUNTEER, ROLE_RESIDENT,  ROLE_AUDITOR};
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
         struct principal p = as_user(99, "someone", roles[i], "110105000000");
         struct user u;
@@ -476,8 +480,8 @@ static void users_update_by_a_non_admin_is_forbidden(void **state)
 {
     struct fixture *f = *state;
     int64_t id = create_ok(f, "wang.fang", "resident", NULL);
-    const enum role roles[] = {ROLE_DISTRICT, ROLE_STREET,   ROLE_COMMUNITY, ROLE_OPERATOR,
-                               ROLE_PROVIDER, ROLE_VOLUNTEER, ROLE_RESIDENT, ROLE_AUDITOR};
+    const enum role roles[] = {ROLE_DISTRICT, ROLE_STREET,    ROLE_COMMUNITY, ROLE_OPERATOR,
+                               ROLE_PROVIDER, ROLE_VOLUNTEER, ROLE_RESIDENT,  ROLE_AUDITOR};
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
         struct principal p = as_user(id, "wang.fang", roles[i], "110105000000");
         struct user_patch patch = {.set_display_name = true, .display_name = "hacked"};
@@ -579,7 +583,8 @@ static void users_create_with_the_same_idempotency_key_replays_the_first_result(
     const char *body = "{\"username\":\"wang.fang\",\"role\":\"resident\"}";
     struct idem_req r;
     prepare_idem(&r, "key-0001", f->admin.user_id, body);
-    struct user_new in = {.username = "wang.fang", .role = "resident", .password = "a good password"};
+    struct user_new in = {
+        .username = "wang.fang", .role = "resident", .password = "a good password"};
     struct user first, second, third;
     bool replayed = true;
     linli_err_clear(&f->err);
@@ -609,13 +614,15 @@ static void users_create_with_the_same_key_and_a_different_body_is_conflict(void
     struct fixture *f = *state;
     struct idem_req r;
     prepare_idem(&r, "key-0002", f->admin.user_id, "{\"username\":\"wang.fang\"}");
-    struct user_new in = {.username = "wang.fang", .role = "resident", .password = "a good password"};
+    struct user_new in = {
+        .username = "wang.fang", .role = "resident", .password = "a good password"};
     struct user u;
     linli_err_clear(&f->err);
     assert_ok(users_create(&f->d, &f->admin, &in, &r, &u, NULL, &f->err), &f->err);
 
     prepare_idem(&r, "key-0002", f->admin.user_id, "{\"username\":\"li.wei\"}");
-    struct user_new other = {.username = "li.wei", .role = "resident", .password = "a good password"};
+    struct user_new other = {
+        .username = "li.wei", .role = "resident", .password = "a good password"};
     linli_err_clear(&f->err);
     assert_int_equal(users_create(&f->d, &f->admin, &other, &r, &u, NULL, &f->err),
                      LINLI_ECONFLICT);
@@ -689,7 +696,8 @@ static void users_update_changes_role_and_scope_together(void **state)
 {
     struct fixture *f = *state;
     int64_t id = create_ok(f, "cw1", "community", NAN_LJY);
-    struct user_patch patch = {.set_role = true, .role = "street", .set_scope = true, .scope = JIANWAI};
+    struct user_patch patch = {
+        .set_role = true, .role = "street", .set_scope = true, .scope = JIANWAI};
     struct user u;
     linli_err_clear(&f->err);
     assert_ok(users_update(&f->d, &f->admin, id, &patch, &u, &f->err), &f->err);
@@ -756,8 +764,8 @@ static void users_update_audits_what_changed(void **state)
 {
     struct fixture *f = *state;
     int64_t id = create_ok(f, "wang.fang", "resident", NULL);
-    struct user_patch patch = {.set_display_name = true, .display_name = "王芳",
-                               .set_disabled = true, .disabled = true};
+    struct user_patch patch = {
+        .set_display_name = true, .display_name = "王芳", .set_disabled = true, .disabled = true};
     struct user u;
     linli_err_clear(&f->err);
     assert_ok(users_update(&f->d, &f->admin, id, &patch, &u, &f->err), &f->err);
@@ -798,8 +806,8 @@ static void users_create_writes_an_audit_entry(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "scope")), NAN_LJY);
     assert_null(json_object_get(j, "password"));
     json_decref(j);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE detail LIKE '%good password%'"),
-                     0);
+    assert_int_equal(
+        sql_int(f, "SELECT count(*) FROM audit_log WHERE detail LIKE '%good password%'"), 0);
 }
 
 struct audited_change {
@@ -811,8 +819,9 @@ static int audited_change_job(struct store_conn *c, void *arg, struct linli_err 
 {
     struct audited_change *a = arg;
     char *msg = NULL;
-    if (sqlite3_exec(store_db(c), "UPDATE users SET display_name = 'changed' WHERE username = 'admin'",
-                     NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(store_db(c),
+                     "UPDATE users SET display_name = 'changed' WHERE username = 'admin'", NULL,
+                     NULL, &msg) != SQLITE_OK) {
         sqlite3_free(msg);
         return linli_fail(err, LINLI_EIO, "update failed");
     }
