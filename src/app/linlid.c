@@ -35,7 +35,7 @@ struct settings {
     char boundary[1024];
     char boundary_area[16];
     int log_requests;
-    long threads, max_body, conn_per_ip, max_connections, idle_timeout, stop_grace;
+    long threads, write_threads, max_body, conn_per_ip, max_connections, idle_timeout, stop_grace;
     long readers, batch_max, checkpoint_ms;
     long token_ttl, hash_concurrency, hash_wait_ms, login_max_failures, login_max_failures_ip,
         login_window;
@@ -63,9 +63,10 @@ static const struct cfg_option options[] = {
      "GeoJSON outline (GCJ-02) of the district, for \"is this point in the district\""},
     {"boundary-area", CFG_STR, S(boundary_area), sizeof(((struct settings *)0)->boundary_area),
      "110105", 0, 0, "the area code that outline belongs to"},
-    {"threads", CFG_INT, S(threads), 0, "32", 1, 256,
-     "HTTP worker threads (epoll); each write waits for its commit, so more threads let more "
-     "writes share one commit"},
+    {"threads", CFG_INT, S(threads), 0, "4", 1, 256, "HTTP event threads (epoll)"},
+    {"write-threads", CFG_INT, S(write_threads), 0, "64", 0, 1024,
+     "threads that run writing requests while their connections wait, suspended, for the "
+     "commit; more let more writes share one commit (0 = run writes on the event threads)"},
     {"max-body", CFG_INT, S(max_body), 0, "1048576", 1024, 1L << 30,
      "largest request body in bytes; larger ones get 413"},
     {"conn-per-ip", CFG_INT, S(conn_per_ip), 0, "64", 1, 100000,
@@ -260,6 +261,7 @@ int main(int argc, char **argv)
     struct http_options ho = {
         .listen = set.listen,
         .threads = (int)set.threads,
+        .write_threads = (int)set.write_threads,
         .max_body = (size_t)set.max_body,
         .conn_per_ip = (int)set.conn_per_ip,
         .max_connections = (int)set.max_connections,

@@ -56,6 +56,8 @@ struct http_server *http_new(const struct http_options *o)
     s->opt.static_dir = s->static_dir;
     atomic_init(&s->next_id, 1);
     pthread_mutex_init(&s->streams_lock, NULL);
+    pthread_mutex_init(&s->jobs_lock, NULL);
+    pthread_cond_init(&s->jobs_cond, NULL);
     pthread_cond_init(&s->streams_cond, NULL);
     struct route *none = &s->routes[HTTP_MAX_ROUTES];
     none->method = "";
@@ -135,6 +137,13 @@ void http__queue(struct http_request *req, int status, struct MHD_Response *resp
     }
     add_common_headers(req, resp);
     req->status = status;
+    if (req->offloaded) {
+        /* On a worker: keep the answer until the connection is resumed. */
+        if (req->pending)
+            MHD_destroy_response(req->pending);
+        req->pending = resp;
+        return;
+    }
     if (MHD_queue_response(req->conn, (unsigned)status, resp) != MHD_YES)
         log_error("http: req=%s could not queue the response", req->id_text);
     MHD_destroy_response(resp);
@@ -368,6 +377,61 @@ static void dispatch(struct http_request *req)
     http_respond_problem(req, 404, &err);
 }
 
+/* ---- write workers ---- */
+
+static void *worker_main(void *arg)
+{
+    struct http_server *s = arg;
+    pthread_mutex_lock(&s->jobs_lock);
+    for (;;) {
+        while (!s->jobs_head && !s->workers_stop)
+            pthread_cond_wait(&s->jobs_cond, &s->jobs_lock);
+        if (!s->jobs_head)
+            break;
+        struct http_request *req = s->jobs_head;
+        s->jobs_head = req->next_job;
+        if (!s->jobs_head)
+            s->jobs_tail = NULL;
+        pthread_mutex_unlock(&s->jobs_lock);
+        dispatch(req);
+        MHD_resume_connection(req->conn); /* libmicrohttpd calls on_request to send it */
+        pthread_mutex_lock(&s->jobs_lock);
+    }
+    pthread_mutex_unlock(&s->jobs_lock);
+    return NULL;
+}
+
+/* Suspends the request's connection and queues the request for a worker. */
+static void offload(struct http_server *s, struct http_request *req)
+{
+    req->offloaded = true;
+    MHD_suspend_connection(req->conn);
+    pthread_mutex_lock(&s->jobs_lock);
+    req->next_job = NULL;
+    if (s->jobs_tail)
+        s->jobs_tail->next_job = req;
+    else
+        s->jobs_head = req;
+    s->jobs_tail = req;
+    pthread_cond_signal(&s->jobs_cond);
+    pthread_mutex_unlock(&s->jobs_lock);
+}
+
+static void workers_stop(struct http_server *s)
+{
+    if (!s->workers)
+        return;
+    pthread_mutex_lock(&s->jobs_lock);
+    s->workers_stop = true;
+    pthread_cond_broadcast(&s->jobs_cond);
+    pthread_mutex_unlock(&s->jobs_lock);
+    for (int i = 0; i < s->nworkers; i++)
+        pthread_join(s->workers[i], NULL);
+    free(s->workers);
+    s->workers = NULL;
+    s->nworkers = 0;
+}
+
 static void client_ip(struct MHD_Connection *conn, char *out, size_t size)
 {
     const union MHD_ConnectionInfo *ci =
@@ -420,6 +484,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return MHD_YES;
     }
+    if (req->pending) {
+        /* Back from a worker: send what it answered. */
+        struct MHD_Response *resp = req->pending;
+        req->pending = NULL;
+        if (MHD_queue_response(conn, (unsigned)req->status, resp) != MHD_YES)
+            log_error("http: req=%s could not queue the response", req->id_text);
+        MHD_destroy_response(resp);
+        return MHD_YES;
+    }
     if (req->status) {
         /* Answered already (413 above): drop whatever body still arrives. */
         *upload_size = 0;
@@ -437,6 +510,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return rc == LINLI_OK ? MHD_YES : MHD_NO;
     }
+    if (s->nworkers > 0 && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        offload(s, req);
+        return MHD_YES;
+    }
     dispatch(req);
     return MHD_YES;
 }
@@ -450,6 +527,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     *con_cls = NULL;
+    if (req->pending) /* the connection ended before the answer could go out */
+        MHD_destroy_response(req->pending);
     double secs = (double)(clock_mono_us() - req->start_us) / 1e6;
     struct route *r = req->route >= 0 ? &s->routes[req->route] : &s->routes[HTTP_MAX_ROUTES];
     int si = NSTATUS - 1;
@@ -567,6 +646,18 @@ int http_start(struct http_server *s, struct linli_err *err)
                           s->opt.listen);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    if (s->opt.write_threads > 0 && !s->workers) {
+        s->workers = calloc((size_t)s->opt.write_threads, sizeof *s->workers);
+        if (!s->workers)
+            return linli_fail(err, LINLI_ENOMEM, "out of memory");
+        for (int k = 0; k < s->opt.write_threads; k++) {
+            if (pthread_create(&s->workers[k], NULL, worker_main, s) != 0) {
+                workers_stop(s);
+                return linli_fail(err, LINLI_EIO, "cannot start the write threads");
+            }
+            s->nworkers++;
+        }
+    }
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -627,6 +718,7 @@ void http_stop(struct http_server *s)
                  atomic_load(&s->inflight), s->opt.stop_grace_s);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    workers_stop(s);
 }
 
 void http_free(struct http_server *s)
@@ -634,6 +726,9 @@ void http_free(struct http_server *s)
     if (!s)
         return;
     http_stop(s);
+    workers_stop(s);
+    pthread_mutex_destroy(&s->jobs_lock);
+    pthread_cond_destroy(&s->jobs_cond);
     pthread_mutex_destroy(&s->streams_lock);
     pthread_cond_destroy(&s->streams_cond);
     free(s);

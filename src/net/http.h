@@ -41,6 +41,11 @@ struct http_request {
     const char *params[HTTP_MAX_PARAMS]; /* the {x} segments of the route */
     int nparams;
     int status; /* what was answered; 0 until then */
+    /* Writes run on a worker thread while their connection is suspended; the
+     * answer waits here until libmicrohttpd calls us back to send it. */
+    bool offloaded;
+    struct MHD_Response *pending;
+    struct http_request *next_job;
     int nheaders;
     const char *headers[HTTP_MAX_HEADERS][2]; /* extra response headers */
     void *user;                               /* for the API layer: the authenticated principal */
@@ -58,6 +63,11 @@ struct http_options {
     int stop_grace_s;       /* how long stop waits for requests in flight */
     const char *static_dir; /* "" = no static files */
     int log_requests;
+    /* Threads that run writing requests (every method but GET and HEAD) while
+     * their connections are suspended, so a write waiting for its commit
+     * holds no event thread and many writes can share one commit.
+     * 0 = run them on the event threads. */
+    int write_threads;
 };
 
 /* Creates a server with no routes yet; nothing listens until http_start. */

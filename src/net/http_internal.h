@@ -51,6 +51,13 @@ struct http_server {
     pthread_cond_t streams_cond;
     struct http_stream *streams;
     int nstreams;
+    /* The write workers and their queue of suspended requests. */
+    pthread_t *workers;
+    int nworkers;
+    pthread_mutex_t jobs_lock;
+    pthread_cond_t jobs_cond;
+    struct http_request *jobs_head, *jobs_tail;
+    bool workers_stop;
 };
 
 /* Adds the common headers to `resp`, records `status` on the request and

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from conftest import (ADMIN_PASSWORD, raw_connect, raw_request, read_response, wait_closed)
+from conftest import (ADMIN_PASSWORD, assert_problem, raw_connect, raw_request, read_response,
+                      wait_closed)
 
 IDLE = 2
 CONN_PER_IP = 3
@@ -343,3 +344,43 @@ def test_chunked_body_within_limit_is_accepted(hs):
     st, b = post_raw(hs.port, tok, padded_create(tok, "chunky", 2500), chunked=True)
     assert st == 201, b
     assert b["username"] == "chunky"
+
+
+@pytest.mark.parametrize("write_threads", ["0", "1"])
+def test_writes_work_with_any_number_of_write_threads(server_factory, write_threads):
+    """Writes run on write threads while their connection is suspended; with
+    none they run on the event threads. Either way the answers are the same,
+    keep-alive survives, and many concurrent writes all land."""
+    import threading
+    srv = server_factory.start("--write-threads", write_threads)
+    tok = srv.admin_token()
+    conn = srv.client.connect()
+    names = []
+    for i in range(3):  # several writes on one keep-alive connection
+        name = f"wt{write_threads}k{i}"
+        conn.request("POST", "/api/v1/users", body=json.dumps({"username": name, "role": "resident"}),
+                     headers={"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 201
+        names.append(name)
+    conn.close()
+    errors = []
+
+    def create(i):
+        st, _, body = srv.client.post("/api/v1/users", {"username": f"wt{write_threads}c{i}",
+                                                         "role": "resident"}, token=tok)
+        if st != 201:
+            errors.append((st, body))
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    listed = {u["username"] for u in srv.client.all_users(tok)}
+    assert set(names) <= listed
+    assert {f"wt{write_threads}c{i}" for i in range(24)} <= listed
+    st, h, body = srv.client.post("/api/v1/users", {"username": "x", "role": "nope"}, token=tok)
+    assert_problem(st, h, body, 422)
