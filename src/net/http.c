@@ -31,9 +31,9 @@
 #include <unistd.h>
 
 /* Statuses we count separately; anything else is counted as "other". */
-static const int counted_status[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
-                                     409, 413, 415, 422, 429, 500, 503, 0};
-#define NSTATUS ((int)(sizeof counted_status / sizeof counted_status[0]))
+const int http__counted_status[HTTP_NSTATUS] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
+                                                409, 413, 415, 422, 429, 500, 503, 0};
+#define NSTATUS ((int)(sizeof http__counted_status / sizeof http__counted_status[0]))
 _Static_assert(NSTATUS == HTTP_NSTATUS, "http_internal.h sizes the counters by HTTP_NSTATUS");
 
 static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -331,7 +331,7 @@ int http_query_check(struct http_request *req, const char *const *allowed, struc
 
 /* ---- the request cycle ---- */
 
-static void dispatch(struct http_request *req)
+void http__dispatch(struct http_request *req)
 {
     struct http_server *s = req->server;
     struct linli_err err;
@@ -375,61 +375,6 @@ static void dispatch(struct http_request *req)
     }
     linli_fail(&err, LINLI_ENOTFOUND, "No resource at %s.", req->path);
     http_respond_problem(req, 404, &err);
-}
-
-/* ---- write workers ---- */
-
-static void *worker_main(void *arg)
-{
-    struct http_server *s = arg;
-    pthread_mutex_lock(&s->jobs_lock);
-    for (;;) {
-        while (!s->jobs_head && !s->workers_stop)
-            pthread_cond_wait(&s->jobs_cond, &s->jobs_lock);
-        if (!s->jobs_head)
-            break;
-        struct http_request *req = s->jobs_head;
-        s->jobs_head = req->next_job;
-        if (!s->jobs_head)
-            s->jobs_tail = NULL;
-        pthread_mutex_unlock(&s->jobs_lock);
-        dispatch(req);
-        MHD_resume_connection(req->conn); /* libmicrohttpd calls on_request to send it */
-        pthread_mutex_lock(&s->jobs_lock);
-    }
-    pthread_mutex_unlock(&s->jobs_lock);
-    return NULL;
-}
-
-/* Suspends the request's connection and queues the request for a worker. */
-static void offload(struct http_server *s, struct http_request *req)
-{
-    req->offloaded = true;
-    MHD_suspend_connection(req->conn);
-    pthread_mutex_lock(&s->jobs_lock);
-    req->next_job = NULL;
-    if (s->jobs_tail)
-        s->jobs_tail->next_job = req;
-    else
-        s->jobs_head = req;
-    s->jobs_tail = req;
-    pthread_cond_signal(&s->jobs_cond);
-    pthread_mutex_unlock(&s->jobs_lock);
-}
-
-static void workers_stop(struct http_server *s)
-{
-    if (!s->workers)
-        return;
-    pthread_mutex_lock(&s->jobs_lock);
-    s->workers_stop = true;
-    pthread_cond_broadcast(&s->jobs_cond);
-    pthread_mutex_unlock(&s->jobs_lock);
-    for (int i = 0; i < s->nworkers; i++)
-        pthread_join(s->workers[i], NULL);
-    free(s->workers);
-    s->workers = NULL;
-    s->nworkers = 0;
 }
 
 static void client_ip(struct MHD_Connection *conn, char *out, size_t size)
@@ -511,10 +456,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return rc == LINLI_OK ? MHD_YES : MHD_NO;
     }
     if (s->nworkers > 0 && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-        offload(s, req);
+        http__offload(s, req);
         return MHD_YES;
     }
-    dispatch(req);
+    http__dispatch(req);
     return MHD_YES;
 }
 
@@ -533,7 +478,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct route *r = req->route >= 0 ? &s->routes[req->route] : &s->routes[HTTP_MAX_ROUTES];
     int si = NSTATUS - 1;
     for (int i = 0; i < NSTATUS - 1; i++)
-        if (counted_status[i] == req->status)
+        if (http__counted_status[i] == req->status)
             si = i;
     atomic_fetch_add_explicit(&r->count[si], 1, memory_order_relaxed);
     hist_observe(&r->seconds, secs);
@@ -646,18 +591,9 @@ int http_start(struct http_server *s, struct linli_err *err)
                           s->opt.listen);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-    if (s->opt.write_threads > 0 && !s->workers) {
-        s->workers = calloc((size_t)s->opt.write_threads, sizeof *s->workers);
-        if (!s->workers)
-            return linli_fail(err, LINLI_ENOMEM, "out of memory");
-        for (int k = 0; k < s->opt.write_threads; k++) {
-            if (pthread_create(&s->workers[k], NULL, worker_main, s) != 0) {
-                workers_stop(s);
-                return linli_fail(err, LINLI_EIO, "cannot start the write threads");
-            }
-            s->nworkers++;
-        }
-    }
+    int wrc = http__workers_start(s, err);
+    if (wrc)
+        return wrc;
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -718,7 +654,7 @@ void http_stop(struct http_server *s)
                  atomic_load(&s->inflight), s->opt.stop_grace_s);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
-    workers_stop(s);
+    http__workers_stop(s);
 }
 
 void http_free(struct http_server *s)
@@ -726,57 +662,10 @@ void http_free(struct http_server *s)
     if (!s)
         return;
     http_stop(s);
-    workers_stop(s);
+    http__workers_stop(s);
     pthread_mutex_destroy(&s->jobs_lock);
     pthread_cond_destroy(&s->jobs_cond);
     pthread_mutex_destroy(&s->streams_lock);
     pthread_cond_destroy(&s->streams_cond);
     free(s);
-}
-
-void http_metrics_render(struct http_server *s, struct buf *out)
-{
-    buf_appends(out, "# HELP linli_http_requests_total Requests answered, by route and status.\n"
-                     "# TYPE linli_http_requests_total counter\n");
-    for (int i = 0; i <= HTTP_MAX_ROUTES; i++) {
-        struct route *r = &s->routes[i];
-        if (i >= s->nroutes && i != HTTP_MAX_ROUTES)
-            continue;
-        for (int k = 0; k < NSTATUS; k++) {
-            uint64_t n = atomic_load_explicit(&r->count[k], memory_order_relaxed);
-            if (!n)
-                continue;
-            char st[8];
-            if (counted_status[k])
-                snprintf(st, sizeof st, "%d", counted_status[k]);
-            else
-                snprintf(st, sizeof st, "other");
-            buf_printf(out,
-                       "linli_http_requests_total{method=\"%s\",route=\"%s\",status=\"%s\"} %llu\n",
-                       r->method, r->pattern, st, (unsigned long long)n);
-        }
-    }
-    buf_appends(out, "# HELP linli_http_request_seconds Time from first byte to answer, by route.\n"
-                     "# TYPE linli_http_request_seconds histogram\n");
-    for (int i = 0; i <= HTTP_MAX_ROUTES; i++) {
-        struct route *r = &s->routes[i];
-        if ((i >= s->nroutes && i != HTTP_MAX_ROUTES) ||
-            atomic_load_explicit(&r->seconds.count, memory_order_relaxed) == 0)
-            continue;
-        char labels[200];
-        snprintf(labels, sizeof labels, "method=\"%s\",route=\"%s\"", r->method, r->pattern);
-        hist_render(out, "linli_http_request_seconds", labels, &r->seconds);
-    }
-    buf_printf(out,
-               "# HELP linli_http_inflight Requests being handled now.\n"
-               "# TYPE linli_http_inflight gauge\nlinli_http_inflight %d\n"
-               "# HELP linli_http_streams Open event streams.\n"
-               "# TYPE linli_http_streams gauge\nlinli_http_streams %d\n",
-               atomic_load(&s->inflight), s->nstreams);
-}
-
-void http_print_routes(struct http_server *s, FILE *out)
-{
-    for (int i = 0; i < s->nroutes; i++)
-        fprintf(out, "%s %s\n", s->routes[i].method, s->routes[i].pattern);
 }

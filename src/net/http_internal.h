@@ -66,6 +66,20 @@ struct http_server {
  * queued. Defined in http.c. */
 void http__queue(struct http_request *req, int status, struct MHD_Response *resp);
 
+/* The statuses counted separately, in the order of struct route's counters;
+ * the last is 0, counting every other status. Defined in http.c. */
+extern const int http__counted_status[HTTP_NSTATUS];
+
+/* Routes the request and runs its handler (which answers). Defined in http.c. */
+void http__dispatch(struct http_request *req);
+
+/* Write threads (http_workers.c): start them as configured (0 or a status),
+ * hand them a request whose connection this suspends, stop them after the
+ * daemon has stopped. */
+int http__workers_start(struct http_server *s, struct linli_err *err);
+void http__offload(struct http_server *s, struct http_request *req);
+void http__workers_stop(struct http_server *s);
+
 /* Wakes every open stream so its reader runs again (and, once the server is
  * stopping, ends). The caller holds s->streams_lock. Defined in
  * http_stream.c. */
