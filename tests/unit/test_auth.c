@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/status.h"
@@ -14,7 +16,6 @@
 #include "domain/users.h"
 #include "store/store.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,19 +26,6 @@
 #define ADMIN_PASSWORD "correct horse battery"
 #define WAIT_BOUND_MS  20000
 
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        if (!strstr((hay), (needle)))                                                              \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
-    } while (0)
-
-#define assert_ok(call, err)                                                                       \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != LINLI_OK)                                                                       \
-            fail_msg("%s: %d %s", #call, rc_, (err)->detail);                                      \
-    } while (0)
-
 struct fixture {
     char dir[64];
     char db[128];
@@ -47,29 +35,9 @@ struct fixture {
     struct linli_err err;
 };
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static void small_auth_options(struct auth_options *o)
 {
-    auth_options_default(o);
-    o->argon_ops = crypto_pwhash_OPSLIMIT_MIN;
-    o->argon_mem = crypto_pwhash_MEMLIMIT_MIN;
-    o->hash_wait_ms = WAIT_BOUND_MS; /* never EBUSY unless a test asks for it */
+    fast_auth_options(o);
     o->max_failures_user = 3;
     o->max_failures_ip = 10;
     o->window_s = 900;
@@ -78,33 +46,19 @@ static void small_auth_options(struct auth_options *o)
 /* Opens the store and the auth with `f->ao`; no accounts yet. */
 static int start(struct fixture *f)
 {
-    struct store_options so;
-    store_options_default(&so);
-    so.path = f->db;
-    so.readers = 2;
-    so.checkpoint_ms = 0;
-    if (store_open(&so, &f->d.store, &f->err) != LINLI_OK)
-        return -1;
-    f->d.bus = NULL;
-    f->d.auth = auth_new(&f->ao);
-    return f->d.auth ? 0 : -1;
+    return open_domain(&f->d, f->db, &f->ao, &f->err);
 }
 
 static void stop(struct fixture *f)
 {
-    store_close(f->d.store);
-    auth_free(f->d.auth);
-    f->d.store = NULL;
-    f->d.auth = NULL;
+    close_domain(&f->d);
 }
 
 static int setup_empty(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/linli-auth-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (make_temp_dir("auth", f->dir, sizeof f->dir, "linli.db", f->db, sizeof f->db))
         return -1;
-    snprintf(f->db, sizeof f->db, "%s/linli.db", f->dir);
     small_auth_options(&f->ao);
     linli_err_clear(&f->err);
     *state = f;
@@ -118,18 +72,8 @@ static int setup(void **state)
         return -1;
     struct fixture *f = *state;
     bool created = false;
-    if (users_ensure_admin(&f->d, ADMIN_PASSWORD, NULL, 0, &created, &f->err) || !created)
+    if (admin_principal(&f->d, ADMIN_PASSWORD, &created, &f->admin, &f->err) || !created)
         return -1;
-    struct user u;
-    struct principal sys;
-    principal_system(&sys, "test");
-    if (users_get_by_name(&f->d, &sys, "admin", &u, &f->err))
-        return -1;
-    memset(&f->admin, 0, sizeof f->admin);
-    f->admin.user_id = u.id;
-    f->admin.role = ROLE_ADMIN;
-    snprintf(f->admin.username, sizeof f->admin.username, "admin");
-    snprintf(f->admin.ip, sizeof f->admin.ip, "127.0.0.1");
     return 0;
 }
 
@@ -142,71 +86,7 @@ static int teardown(void **state)
     return 0;
 }
 
-/* ---- helpers over raw SQL ---- */
-
-static int exec_job(struct store_conn *c, void *arg, struct linli_err *err)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(store_db(c), arg, NULL, NULL, &msg);
-    sqlite3_free(msg);
-    return rc == SQLITE_OK ? LINLI_OK : store_fail(c, rc, "exec", err);
-}
-
-static void sql_exec(struct fixture *f, const char *sql)
-{
-    struct linli_err err;
-    linli_err_clear(&err);
-    if (store_write(f->d.store, exec_job, (void *)sql, &err) != LINLI_OK)
-        fail_msg("%s: %s", sql, err.detail);
-}
-
-struct query {
-    const char *sql;
-    const char *param; /* bound as ?1 when not NULL */
-    int64_t i;
-    char text[256];
-    int rows;
-};
-
-static int query_job(struct store_conn *c, void *arg, struct linli_err *err)
-{
-    struct query *q = arg;
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(store_db(c), q->sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_fail(c, rc, q->sql, err);
-    if (q->param)
-        sqlite3_bind_text(st, 1, q->param, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (q->rows++ == 0) {
-            q->i = sqlite3_column_int64(st, 0);
-            const unsigned char *t = sqlite3_column_text(st, 0);
-            snprintf(q->text, sizeof q->text, "%s", t ? (const char *)t : "");
-        }
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? LINLI_OK : store_fail(c, rc, q->sql, err);
-}
-
-static int64_t sql_int(struct fixture *f, const char *sql, const char *param)
-{
-    struct query q = {.sql = sql, .param = param};
-    struct linli_err err;
-    linli_err_clear(&err);
-    if (store_read(f->d.store, query_job, &q, &err) != LINLI_OK)
-        fail_msg("%s: %s", sql, err.detail);
-    return q.i;
-}
-
-static void sql_text(struct fixture *f, const char *sql, const char *param, char *out, size_t size)
-{
-    struct query q = {.sql = sql, .param = param};
-    struct linli_err err;
-    linli_err_clear(&err);
-    if (store_read(f->d.store, query_job, &q, &err) != LINLI_OK)
-        fail_msg("%s: %s", sql, err.detail);
-    snprintf(out, size, "%s", q.text);
-}
+/* ---- helpers ---- */
 
 static void token_hash_hex(const char *token, char out[65])
 {
@@ -263,7 +143,8 @@ static void users_ensure_admin_creates_the_admin_once(void **state)
     int64_t n = 0;
     assert_ok(users_count(&f->d, &n, &f->err), &f->err);
     assert_int_equal(n, 1);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM users WHERE role = 'admin'", NULL), 1);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM users WHERE role = 'admin'", NULL),
+                     1);
     /* the first password stands */
     struct login_result r;
     login_ok(f, "admin", "first password", &r);
@@ -301,7 +182,7 @@ static void users_ensure_admin_audits_the_creation(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(
-        sql_int(f,
+        sql_int(f->d.store,
                 "SELECT count(*) FROM audit_log WHERE action = 'user.create'"
                 " AND object = 'user:' || (SELECT id FROM users WHERE username = 'admin')"
                 " AND username = 'system' AND user_id IS NULL",
@@ -397,7 +278,7 @@ static void auth_login_with_wrong_password_is_eunauth(void **state)
     assert_int_equal(f->err.status, LINLI_EUNAUTH);
     assert_string_equal(r.token, "");
     assert_int_equal(r.user.id, 0); /* nothing about the account leaks */
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions", NULL), 0);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM sessions", NULL), 0);
 }
 
 static void auth_login_answers_unknown_user_like_wrong_password(void **state)
@@ -433,7 +314,7 @@ static void auth_login_is_refused_after_max_failures_user_even_with_right_passwo
     /* the limit is on the username, from any address */
     assert_int_equal(login(f, "admin", ADMIN_PASSWORD, "10.9.9.9", &r), LINLI_ELIMIT);
     assert_true(f->err.retry_after > 0);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions", NULL), 0);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM sessions", NULL), 0);
 }
 
 static void auth_login_limit_on_one_user_leaves_others_alone(void **state)
@@ -493,8 +374,8 @@ static void auth_logout_revokes_the_token(void **state)
     assert_int_equal(authenticate(f, b.token, &p), LINLI_OK);
     char th[65];
     token_hash_hex(a.token, th);
-    assert_int_not_equal(sql_int(f, "SELECT revoked_at FROM sessions WHERE token_hash = ?1", th),
-                         0);
+    assert_int_not_equal(
+        sql_int(f->d.store, "SELECT revoked_at FROM sessions WHERE token_hash = ?1", th), 0);
 }
 
 static void auth_login_and_logout_are_audited(void **state)
@@ -511,15 +392,15 @@ static void auth_login_and_logout_are_audited(void **state)
              "SELECT count(*) FROM audit_log WHERE action = 'auth.login' AND user_id = %lld"
              " AND ip = '127.0.0.1' AND request_id = 'req-1'",
              (long long)f->admin.user_id);
-    assert_int_equal(sql_int(f, sql, NULL), 1);
+    assert_int_equal(sql_int(f->d.store, sql, NULL), 1);
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM audit_log WHERE action = 'auth.logout' AND user_id = %lld",
              (long long)f->admin.user_id);
-    assert_int_equal(sql_int(f, sql, NULL), 1);
+    assert_int_equal(sql_int(f->d.store, sql, NULL), 1);
     /* a failed login opens no session and writes no login entry */
     assert_int_equal(login(f, "admin", "guess", "127.0.0.1", &r), LINLI_EUNAUTH);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'auth.login'", NULL),
-                     1);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT count(*) FROM audit_log WHERE action = 'auth.login'", NULL), 1);
 }
 
 static void auth_stores_only_the_sha256_of_the_token(void **state)
@@ -528,14 +409,14 @@ static void auth_stores_only_the_sha256_of_the_token(void **state)
     struct login_result r;
     login_ok(f, "admin", ADMIN_PASSWORD, &r);
     char stored[256];
-    sql_text(f, "SELECT token_hash FROM sessions", NULL, stored, sizeof stored);
+    sql_text(f->d.store, "SELECT token_hash FROM sessions", NULL, stored, sizeof stored);
     assert_string_not_equal(stored, r.token);
     assert_null(strstr(stored, r.token + 4));
     char want[65];
     token_hash_hex(r.token, want);
     assert_string_equal(stored, want);
     /* the token appears nowhere in the database's session rows */
-    assert_int_equal(sql_int(f,
+    assert_int_equal(sql_int(f->d.store,
                              "SELECT count(*) FROM sessions WHERE token_hash = ?1"
                              " OR ip = ?1 OR CAST(user_id AS TEXT) = ?1",
                              r.token),
@@ -546,7 +427,7 @@ static void auth_stores_passwords_as_argon2id_hashes(void **state)
 {
     struct fixture *f = *state;
     char hash[256];
-    sql_text(f, "SELECT password_hash FROM users WHERE username = 'admin'", NULL, hash,
+    sql_text(f->d.store, "SELECT password_hash FROM users WHERE username = 'admin'", NULL, hash,
              sizeof hash);
     assert_int_equal(strncmp(hash, "$argon2id$", 10), 0);
     assert_null(strstr(hash, ADMIN_PASSWORD));
@@ -578,10 +459,10 @@ static void auth_token_of_a_disabled_account_fails_even_if_not_revoked(void **st
     create_user(f, "chen.jie", "resident", NULL, "resident pass");
     struct login_result r;
     login_ok(f, "chen.jie", "resident pass", &r);
-    sql_exec(f, "UPDATE users SET disabled = 1 WHERE username = 'chen.jie'");
+    sql_exec(f->d.store, "UPDATE users SET disabled = 1 WHERE username = 'chen.jie'");
     struct principal p;
     assert_int_equal(authenticate(f, r.token, &p), LINLI_EUNAUTH);
-    sql_exec(f, "UPDATE users SET disabled = 0 WHERE username = 'chen.jie'");
+    sql_exec(f->d.store, "UPDATE users SET disabled = 0 WHERE username = 'chen.jie'");
     assert_int_equal(authenticate(f, r.token, &p), LINLI_OK);
 }
 
@@ -595,7 +476,7 @@ static void auth_expired_token_fails(void **state)
     token_hash_hex(a.token, th);
     snprintf(sql, sizeof sql, "UPDATE sessions SET expires_at = %lld WHERE token_hash = '%s'",
              (long long)(clock_now_ms() - 1), th);
-    sql_exec(f, sql);
+    sql_exec(f->d.store, sql);
     struct principal p;
     assert_int_equal(authenticate(f, a.token, &p), LINLI_EUNAUTH);
     assert_contains(f->err.detail, "expired");
@@ -648,16 +529,17 @@ static void auth_purge_deletes_sessions_expired_over_a_day_ago(void **state)
     token_hash_hex(old.token, th);
     snprintf(sql, sizeof sql, "UPDATE sessions SET expires_at = %lld WHERE token_hash = '%s'",
              (long long)(now - 2LL * 24 * 3600 * 1000), th);
-    sql_exec(f, sql);
+    sql_exec(f->d.store, sql);
     token_hash_hex(recent.token, th);
     snprintf(sql, sizeof sql, "UPDATE sessions SET expires_at = %lld WHERE token_hash = '%s'",
              (long long)(now - 3600 * 1000), th);
-    sql_exec(f, sql);
+    sql_exec(f->d.store, sql);
     linli_err_clear(&f->err);
     assert_ok(auth_purge(&f->d, &f->err), &f->err);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions", NULL), 2);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM sessions", NULL), 2);
     token_hash_hex(old.token, th);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions WHERE token_hash = ?1", th), 0);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM sessions WHERE token_hash = ?1", th),
+                     0);
     struct principal p;
     assert_int_equal(authenticate(f, live.token, &p), LINLI_OK);
 }

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "base/config.h"
 #include "base/status.h"
 
@@ -13,12 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        if (!strstr((hay), (needle)))                                                              \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
-    } while (0)
 
 #define ARGC(argv) ((int)(sizeof(argv) / sizeof((argv)[0])))
 
@@ -60,10 +56,8 @@ static void clear_env(void)
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/linli-config-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (make_temp_dir("config", f->dir, sizeof f->dir, "linli.conf", f->file, sizeof f->file))
         return -1;
-    snprintf(f->file, sizeof f->file, "%s/linli.conf", f->dir);
     memset(&f->st, 0x5A, sizeof f->st); /* garbage: defaults must overwrite it */
     linli_err_clear(&f->err);
     clear_env();

@@ -5,33 +5,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "base/jx.h"
 #include "base/status.h"
 
 #include <string.h>
-
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        if (!strstr((hay), (needle)))                                                              \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
-    } while (0)
-
-/* The field error for `field`, or NULL. */
-static const struct linli_field_error *field_error(const struct linli_err *err, const char *field)
-{
-    for (int i = 0; i < err->nfields; i++)
-        if (!strcmp(err->fields[i].field, field))
-            return &err->fields[i];
-    return NULL;
-}
-
-#define assert_field_error(err, field, text)                                                       \
-    do {                                                                                           \
-        const struct linli_field_error *fe_ = field_error((err), (field));                         \
-        if (!fe_)                                                                                  \
-            fail_msg("no field error for \"%s\"", (field));                                        \
-        assert_contains(fe_->message, (text));                                                     \
-    } while (0)
 
 static json_t *parse(const char *text, struct linli_err *err)
 {

@@ -1,4 +1,4 @@
-/* test_people.c - residents' profiles (src/domain/people.c, people_search.c and
+/* test_people.c - residents' profiles (src/domain/people.c, people_rules.c, people_search.c and
  * people_import.c): the rules of a
  * profile, masking, ages, who sees whom, and on a real store in a temporary
  * directory: creating, reading with and without reveal, changing, searching,
@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/status.h"
@@ -17,7 +19,6 @@
 #include "domain/registry.h"
 #include "store/store.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,21 +32,6 @@
 #define JIANWAI  "110105001000"
 #define CHAOYANG "110105000000"
 
-#define assert_ok(call, err)                                                                       \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != LINLI_OK)                                                                       \
-            fail_msg("%s: %d %s (%s: %s)", #call, rc_, (err)->detail,                              \
-                     (err)->nfields ? (err)->fields[0].field : "",                                 \
-                     (err)->nfields ? (err)->fields[0].message : "");                              \
-    } while (0)
-
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        if (!strstr((hay), (needle)))                                                              \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
-    } while (0)
-
 struct fixture {
     char dir[64];
     char db[128];
@@ -53,23 +39,6 @@ struct fixture {
     struct principal admin, street, community, other_community, operator_, auditor, resident;
     struct linli_err err;
 };
-
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static void principal(struct principal *p, int64_t id, enum role role, const char *scope)
 {
@@ -96,18 +65,10 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     *state = f;
-    snprintf(f->dir, sizeof f->dir, "/tmp/linli-people-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (make_temp_dir("people", f->dir, sizeof f->dir, "linli.db", f->db, sizeof f->db))
         return -1;
-    snprintf(f->db, sizeof f->db, "%s/linli.db", f->dir);
     linli_err_clear(&f->err);
-    struct store_options so;
-    store_options_default(&so);
-    so.path = f->db;
-    so.readers = 2;
-    so.checkpoint_ms = 0;
-    so.create = 1;
-    if (store_open(&so, &f->d.store, &f->err))
+    if (open_domain(&f->d, f->db, NULL, &f->err))
         return -1;
     principal(&f->admin, 1, ROLE_ADMIN, NULL);
     principal(&f->street, 2, ROLE_STREET, JIANWAI);
@@ -136,7 +97,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    store_close(f->d.store);
+    close_domain(&f->d);
     remove_tree(f->dir);
     free(f);
     return 0;
@@ -144,75 +105,15 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-struct query {
-    const char *sql;
-    int64_t i;
-    char text[512];
-};
-
-static int query_job(struct store_conn *c, void *arg, struct linli_err *err)
-{
-    struct query *q = arg;
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(store_db(c), q->sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_fail(c, rc, q->sql, err);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        q->i = sqlite3_column_int64(st, 0);
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        snprintf(q->text, sizeof q->text, "%s", t ? (const char *)t : "");
-        rc = SQLITE_DONE;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? LINLI_OK : store_fail(c, rc, q->sql, err);
-}
-
-static int64_t sql_int(struct fixture *f, const char *sql)
-{
-    struct query q = {.sql = sql};
-    struct linli_err err;
-    linli_err_clear(&err);
-    if (store_read(f->d.store, query_job, &q, &err))
-        fail_msg("%s: %s", sql, err.detail);
-    return q.i;
-}
-
-static void sql_text(struct fixture *f, const char *sql, char *out, size_t size)
-{
-    struct query q = {.sql = sql};
-    struct linli_err err;
-    linli_err_clear(&err);
-    if (store_read(f->d.store, query_job, &q, &err))
-        fail_msg("%s: %s", sql, err.detail);
-    snprintf(out, size, "%s", q.text);
-}
-
 static int64_t people_rows(struct fixture *f)
 {
-    return sql_int(f, "SELECT count(*) FROM people");
+    return sql_int(f->d.store, "SELECT count(*) FROM people", NULL);
 }
 
 static int64_t audit_rows(struct fixture *f)
 {
-    return sql_int(f, "SELECT count(*) FROM audit_log");
+    return sql_int(f->d.store, "SELECT count(*) FROM audit_log", NULL);
 }
-
-static const struct linli_field_error *field_error(const struct linli_err *err, const char *field)
-{
-    for (int i = 0; i < err->nfields; i++)
-        if (!strcmp(err->fields[i].field, field))
-            return &err->fields[i];
-    return NULL;
-}
-
-#define assert_field_error(err, field, text)                                                       \
-    do {                                                                                           \
-        const struct linli_field_error *fe_ = field_error((err), (field));                         \
-        if (!fe_)                                                                                  \
-            fail_msg("no field error for \"%s\" (detail: %s)", (field), (err)->detail);            \
-        assert_contains(fe_->message, (text));                                                     \
-    } while (0)
 
 /* A valid ID number for region 110105, a birth date and a sequence (odd = male). */
 static void make_id(char out[IDNUM_LEN + 1], const char *yyyymmdd, int seq)
@@ -515,20 +416,23 @@ static void people_create_stores_the_profile_and_returns_it_masked(void **state)
     assert_string_equal(p.contacts[0].name, "张伟");
     assert_string_equal(p.contacts[1].name, "李娜");
     char stored[64];
-    sql_text(f, "SELECT id_number || '|' || phone || '|' || birth_date || '|' || sex FROM people",
-             stored, sizeof stored);
+    sql_text(f->d.store,
+             "SELECT id_number || '|' || phone || '|' || birth_date || '|' || sex FROM people",
+             NULL, stored, sizeof stored);
     char want[64];
     snprintf(want, sizeof want, "%s|13800138000|1945-03-15|M", id);
     assert_string_equal(stored, want);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'person.create'"
-                                " AND object = 'person:1' AND user_id = 3"),
+    assert_int_equal(sql_int(f->d.store,
+                             "SELECT count(*) FROM audit_log WHERE action = 'person.create'"
+                             " AND object = 'person:1' AND user_id = 3",
+                             NULL),
                      1);
     /* The audit entry holds no personal data. */
-    sql_text(f, "SELECT detail FROM audit_log WHERE action = 'person.create'", stored,
-             sizeof stored);
+    sql_text(f->d.store, "SELECT detail FROM audit_log WHERE action = 'person.create'", NULL,
+             stored, sizeof stored);
     assert_null(strstr(stored, "张"));
     assert_null(strstr(stored, "138"));
-    assert_int_equal(sql_int(f, "SELECT consent_at IS NOT NULL FROM people"), 1);
+    assert_int_equal(sql_int(f->d.store, "SELECT consent_at IS NOT NULL FROM people", NULL), 1);
 }
 
 static void people_create_outside_the_callers_area_is_forbidden(void **state)
@@ -544,7 +448,9 @@ static void people_create_outside_the_callers_area_is_forbidden(void **state)
                      LINLI_EFORBIDDEN);
     assert_int_equal(people_rows(f), 0);
     assert_int_equal(audit_rows(f),
-                     sql_int(f, "SELECT count(*) FROM audit_log WHERE action NOT LIKE 'person.%'"));
+                     sql_int(f->d.store,
+                             "SELECT count(*) FROM audit_log WHERE action NOT LIKE 'person.%'",
+                             NULL));
 }
 
 static void people_create_by_roles_that_may_not_write_is_forbidden(void **state)
@@ -653,10 +559,10 @@ static void people_get_with_reveal_is_audited_before_it_returns(void **state)
     assert_false(p.id_number_masked);
     assert_int_equal(audit_rows(f), audits + 1);
     char detail[128];
-    sql_text(f,
+    sql_text(f->d.store,
              "SELECT action || ' ' || object || ' ' || detail || ' ' || user_id FROM audit_log"
              " ORDER BY id DESC LIMIT 1",
-             detail, sizeof detail);
+             NULL, detail, sizeof detail);
     assert_string_equal(detail, "person.reveal person:1 {\"fields\":[\"id_number\",\"phone\"]} 3");
 }
 
@@ -711,12 +617,12 @@ static void people_update_changes_what_is_set_and_audits_field_names(void **stat
     assert_string_equal(p.name, "张秀英"); /* untouched */
     assert_int_equal(p.nconditions, 2);
     char detail[256];
-    sql_text(f, "SELECT detail FROM audit_log WHERE action = 'person.update'", detail,
-             sizeof detail);
+    sql_text(f->d.store, "SELECT detail FROM audit_log WHERE action = 'person.update'", NULL,
+             detail, sizeof detail);
     assert_contains(detail, "\"changed\":[\"phone\",\"living_alone\",\"disability\","
                             "\"emergency_contacts\"]");
     assert_null(strstr(detail, "137"));
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM emergency_contacts"), 2);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM emergency_contacts", NULL), 2);
 }
 
 static void people_update_checks_the_result_as_a_whole(void **state)
@@ -730,8 +636,9 @@ static void people_update_checks_the_result_as_a_whole(void **state)
     assert_int_equal(people_update(&f->d, &f->admin, pid, &patch, &p, &f->err), LINLI_EINVAL);
     assert_field_error(&f->err, "name", "required");
     assert_field_error(&f->err, "phone", "");
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'person.update'"),
-                     0);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT count(*) FROM audit_log WHERE action = 'person.update'", NULL),
+        0);
 }
 
 static void people_update_out_of_area_is_not_found_and_moving_out_is_forbidden(void **state)
@@ -1040,14 +947,16 @@ static void people_import_skip_bad_writes_the_good_rows_a_batch_per_transaction(
     assert_int_equal(rep.bad, 1);
     assert_int_equal(rep.imported, 6);
     assert_int_equal(people_rows(f), 6);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'person.import'"),
-                     3);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT count(*) FROM audit_log WHERE action = 'person.import'", NULL),
+        3);
     char detail[128];
-    sql_text(f, "SELECT detail FROM audit_log WHERE action = 'person.import' ORDER BY id LIMIT 1",
-             detail, sizeof detail);
+    sql_text(f->d.store,
+             "SELECT detail FROM audit_log WHERE action = 'person.import' ORDER BY id LIMIT 1",
+             NULL, detail, sizeof detail);
     assert_string_equal(detail, "{\"first_id\":1,\"last_id\":2,\"rows\":2}");
     /* The names are searchable through the trigram index's triggers too. */
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM people_fts"), 6);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM people_fts", NULL), 6);
 }
 
 static void people_import_refuses_id_numbers_already_stored(void **state)
@@ -1109,8 +1018,8 @@ static void people_export_gives_everyone_in_the_area_unmasked_after_an_audit_ent
     assert_string_equal(seen.names, "张伟,张伟明,欧阳娜娜,王100%_纯,王某");
     assert_true(seen.unmasked);
     char detail[128];
-    sql_text(f, "SELECT detail FROM audit_log WHERE action = 'person.export'", detail,
-             sizeof detail);
+    sql_text(f->d.store, "SELECT detail FROM audit_log WHERE action = 'person.export'", NULL,
+             detail, sizeof detail);
     assert_string_equal(detail, "{\"area\":\"110105001\",\"count\":5}");
     memset(&seen, 0, sizeof seen);
     assert_ok(people_export(&f->d, &f->community, NULL, collect_export, &seen, &count, &f->err),

@@ -1,4 +1,5 @@
-/* test_stations.c - the social-work service network (src/domain/stations.c)
+/* test_stations.c - the social-work service network (src/domain/stations.c,
+ * stations_import.c, support_teams.c)
  * and the reports over it (src/domain/reports.c): validation, permissions,
  * the CSV import's all-or-nothing rule, support-team scope, and the coverage
  * and oversized-community arithmetic, on a real store holding a small
@@ -9,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "base/log.h"
 #include "base/status.h"
 #include "domain/registry.h"
@@ -16,7 +19,6 @@
 #include "domain/stations.h"
 #include "store/store.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,19 +35,6 @@
 #define C4       "110105002001"
 #define C5       "110105002002"
 
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        if (!strstr((hay), (needle)))                                                              \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
-    } while (0)
-
-#define assert_ok(call, err)                                                                       \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != LINLI_OK)                                                                       \
-            fail_msg("%s: %d %s", #call, rc_, (err)->detail);                                      \
-    } while (0)
-
 struct fixture {
     char dir[64];
     char db[128];
@@ -53,23 +42,6 @@ struct fixture {
     struct principal admin, district, jianwai, chaowai, community, operator_, resident;
     struct linli_err err;
 };
-
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static struct principal as_user(int64_t id, enum role role, const char *scope)
 {
@@ -87,17 +59,10 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     *state = f;
-    snprintf(f->dir, sizeof f->dir, "/tmp/linli-stations-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (make_temp_dir("stations", f->dir, sizeof f->dir, "linli.db", f->db, sizeof f->db))
         return -1;
-    snprintf(f->db, sizeof f->db, "%s/linli.db", f->dir);
     linli_err_clear(&f->err);
-    struct store_options so;
-    store_options_default(&so);
-    so.path = f->db;
-    so.readers = 2;
-    so.checkpoint_ms = 0;
-    if (store_open(&so, &f->d.store, &f->err))
+    if (open_domain(&f->d, f->db, NULL, &f->err))
         return -1;
     f->admin = as_user(1, ROLE_ADMIN, NULL);
     f->district = as_user(2, ROLE_DISTRICT, DISTRICT);
@@ -125,60 +90,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    store_close(f->d.store);
+    close_domain(&f->d);
     remove_tree(f->dir);
     free(f);
     return 0;
 }
 
 /* ---- helpers ---- */
-
-struct query {
-    const char *sql;
-    int64_t i;
-};
-
-static int query_job(struct store_conn *c, void *arg, struct linli_err *err)
-{
-    struct query *q = arg;
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(store_db(c), q->sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_fail(c, rc, q->sql, err);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        q->i = sqlite3_column_int64(st, 0);
-        rc = SQLITE_DONE;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? LINLI_OK : store_fail(c, rc, q->sql, err);
-}
-
-static int64_t sql_int(struct fixture *f, const char *sql)
-{
-    struct query q = {.sql = sql};
-    struct linli_err err;
-    linli_err_clear(&err);
-    if (store_read(f->d.store, query_job, &q, &err))
-        fail_msg("%s: %s", sql, err.detail);
-    return q.i;
-}
-
-static const struct linli_field_error *field_error(const struct linli_err *err, const char *field)
-{
-    for (int i = 0; i < err->nfields; i++)
-        if (!strcmp(err->fields[i].field, field))
-            return &err->fields[i];
-    return NULL;
-}
-
-#define assert_field_error(err, field, text)                                                       \
-    do {                                                                                           \
-        const struct linli_field_error *fe_ = field_error((err), (field));                         \
-        if (!fe_)                                                                                  \
-            fail_msg("no field error for \"%s\" (detail: %s)", (field), (err)->detail);            \
-        assert_contains(fe_->message, (text));                                                     \
-    } while (0)
 
 static struct station_fields fields(const char *name, const char *level, const char *area)
 {
@@ -361,14 +279,14 @@ static void create_needs_a_current_area_of_the_right_level(void **state)
     assert_ok(registry_split(&f->d, &f->admin, C5, 2023, parts, 2, &f->err), &f->err);
     assert_int_equal(create(f, &f->admin, "五社区站", "community_station", C5, &s), LINLI_EINVAL);
     assert_field_error(&f->err, "area_code", "retired in 2023");
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM stations"), 0);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM stations", NULL), 0);
 }
 
 static void create_is_for_admins_and_staff_within_scope(void **state)
 {
     struct fixture *f = *state;
     struct station s;
-    int64_t audits = sql_int(f, "SELECT count(*) FROM audit_log");
+    int64_t audits = sql_int(f->d.store, "SELECT count(*) FROM audit_log", NULL);
     const struct principal *refused[] = {&f->community, &f->operator_, &f->resident};
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(create(f, refused[i], "站", "community_station", C1, &s),
@@ -377,15 +295,16 @@ static void create_is_for_admins_and_staff_within_scope(void **state)
     assert_int_equal(create(f, &f->chaowai, "站", "community_station", C1, &s), LINLI_EFORBIDDEN);
     assert_int_equal(create(f, &f->jianwai, "区中心", "district_centre", DISTRICT, &s),
                      LINLI_EFORBIDDEN);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM stations"), 0);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log"), audits);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM stations", NULL), 0);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM audit_log", NULL), audits);
 
     assert_ok(create(f, &f->jianwai, "一社区站", "community_station", C1, &s), &f->err);
     assert_string_equal(s.area_name, "一社区");
     assert_true(s.area_current);
     assert_ok(create(f, &f->district, "朝外站", "street_centre", CHAOWAI, &s), &f->err);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'station.create'"),
-                     2);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT count(*) FROM audit_log WHERE action = 'station.create'", NULL),
+        2);
 }
 
 static void create_same_area_level_and_name_conflicts(void **state)
@@ -433,8 +352,9 @@ static void update_checks_the_merged_station_and_both_scopes(void **state)
     assert_int_equal(s.staff, 4);
     linli_err_clear(&f->err);
     assert_int_equal(stations_update(&f->d, &f->admin, 999, &p, &s, &f->err), LINLI_ENOTFOUND);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'station.update'"),
-                     2);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT count(*) FROM audit_log WHERE action = 'station.update'", NULL),
+        2);
 }
 
 /* ---- coverage ---- */
@@ -635,7 +555,7 @@ static void import_with_a_bad_row_writes_nothing(void **state)
     rows[2].f.phone = "999";
     struct station_import_opts o = {.source = "test.csv"};
     struct station_import_report rep;
-    int64_t audits = sql_int(f, "SELECT count(*) FROM audit_log");
+    int64_t audits = sql_int(f->d.store, "SELECT count(*) FROM audit_log", NULL);
     linli_err_clear(&f->err);
     assert_int_equal(stations_import(&f->d, &f->admin, rows, 5, &o, &rep, &f->err), LINLI_EINVAL);
     assert_int_equal(rep.bad, 4);
@@ -649,8 +569,8 @@ static void import_with_a_bad_row_writes_nothing(void **state)
     assert_int_equal(rep.errors[3].line, 6);
     assert_contains(rep.errors[3].message, "same station as line 2");
     stations_import_report_free(&rep);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM stations"), 0);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log"), audits);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM stations", NULL), 0);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM audit_log", NULL), audits);
 
     /* --skip-bad: the good row goes in; the counts are audited. */
     o.skip_bad = true;
@@ -660,10 +580,11 @@ static void import_with_a_bad_row_writes_nothing(void **state)
     assert_int_equal(rep.added, 1);
     assert_int_equal(rep.bad, 5);
     stations_import_report_free(&rep);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM stations"), 1);
-    assert_int_equal(sql_int(f,
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM stations", NULL), 1);
+    assert_int_equal(sql_int(f->d.store,
                              "SELECT count(*) FROM audit_log WHERE action = 'station.import'"
-                             " AND detail LIKE '%\"added\":1%' AND detail LIKE '%\"skipped\":5%'"),
+                             " AND detail LIKE '%\"added\":1%' AND detail LIKE '%\"skipped\":5%'",
+                             NULL),
                      1);
 }
 
@@ -687,14 +608,16 @@ static void import_again_updates_and_leaves_the_same_rows_alone(void **state)
     assert_int_equal(rep.updated, 1);
     assert_int_equal(rep.unchanged, 1);
     stations_import_report_free(&rep);
-    assert_int_equal(sql_int(f, "SELECT staff FROM stations WHERE area_code = '" C1 "'"), 3);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT staff FROM stations WHERE area_code = '" C1 "'", NULL), 3);
     /* A dry run counts without writing. */
     rows[1].f.staff = 5;
     o.dry_run = true;
     assert_ok(stations_import(&f->d, &f->admin, rows, 2, &o, &rep, &f->err), &f->err);
     assert_int_equal(rep.updated, 1);
     stations_import_report_free(&rep);
-    assert_int_equal(sql_int(f, "SELECT staff FROM stations WHERE area_code = '" C1 "'"), 3);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT staff FROM stations WHERE area_code = '" C1 "'", NULL), 3);
 }
 
 static void import_refuses_rows_outside_the_callers_scope(void **state)
@@ -763,7 +686,7 @@ static void teams_assign_within_scope_and_replace_the_set(void **state)
     assert_string_equal(t.communities[0], C2);
     assert_string_equal(t.communities[1], C3);
     support_teams_release(&t, 1);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM support_assignments"), 2);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM support_assignments", NULL), 2);
 
     /* Once it also serves another street, only district staff may change it. */
     const char *wide[] = {C2, C4};
@@ -796,8 +719,10 @@ static void teams_assign_within_scope_and_replace_the_set(void **state)
     linli_err_clear(&f->err);
     assert_int_equal(support_teams_list(&f->d, &f->resident, &tf, &items, &n, &nextid, &f->err),
                      LINLI_EFORBIDDEN);
-    assert_int_equal(
-        sql_int(f, "SELECT count(*) FROM audit_log WHERE action LIKE 'support_team.%'"), 4);
+    assert_int_equal(sql_int(f->d.store,
+                             "SELECT count(*) FROM audit_log WHERE action LIKE 'support_team.%'",
+                             NULL),
+                     4);
 }
 
 static void teams_check_kind_phone_and_members(void **state)
@@ -813,7 +738,7 @@ static void teams_check_kind_phone_and_members(void **state)
     assert_field_error(&f->err, "kind", "planner, lawyer, property, counsellor or social_org");
     assert_field_error(&f->err, "contact_phone", "mobile");
     assert_field_error(&f->err, "members", "from 0");
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM support_teams"), 0);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM support_teams", NULL), 0);
 }
 
 int main(void)

@@ -8,12 +8,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/status.h"
 #include "store/store.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,12 +27,6 @@
 #define WAIT_BOUND_MS        20000
 #define LINLI_APPLICATION_ID 0x4C4E4C49
 
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        if (!strstr((hay), (needle)))                                                              \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
-    } while (0)
-
 struct fixture {
     char dir[64];
     char db[192];
@@ -39,30 +34,11 @@ struct fixture {
     struct linli_err err;
 };
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/linli-store-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (make_temp_dir("store", f->dir, sizeof f->dir, "linli.db", f->db, sizeof f->db))
         return -1;
-    snprintf(f->db, sizeof f->db, "%s/linli.db", f->dir);
     linli_err_clear(&f->err);
     *state = f;
     return 0;
@@ -75,12 +51,6 @@ static int teardown(void **state)
     remove_tree(f->dir);
     free(f);
     return 0;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static int open_store(struct fixture *f, int batch_max)
@@ -101,49 +71,6 @@ static void open_store_ok(struct fixture *f, int batch_max)
     if (rc != LINLI_OK)
         fail_msg("store_open: %d %s", rc, f->err.detail);
     assert_non_null(f->s);
-}
-
-/* A raw SQLite connection to a file, outside the store. */
-static sqlite3 *raw_open(const char *path, int flags)
-{
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK)
-        fail_msg("cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "?");
-    return db;
-}
-
-static void raw_exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        char copy[256];
-        snprintf(copy, sizeof copy, "%s", msg ? msg : "?");
-        sqlite3_free(msg);
-        fail_msg("%s: %s", sql, copy);
-    }
-}
-
-static int64_t raw_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    int64_t v = -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static void raw_text(sqlite3 *db, const char *sql, char *out, size_t size)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    out[0] = '\0';
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
 }
 
 /* ---- jobs ---- */

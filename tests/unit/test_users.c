@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "base/bus.h"
 #include "base/log.h"
 #include "base/status.h"
@@ -16,7 +18,6 @@
 #include "domain/users.h"
 #include "store/store.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,19 +30,6 @@
 #define JIANWAI  "110105001"
 #define NAN_LJY  "110105001024"
 
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        if (!strstr((hay), (needle)))                                                              \
-            fail_msg("\"%s\" does not contain \"%s\"", (hay), (needle));                           \
-    } while (0)
-
-#define assert_ok(call, err)                                                                       \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != LINLI_OK)                                                                       \
-            fail_msg("%s: %d %s", #call, rc_, (err)->detail);                                      \
-    } while (0)
-
 struct fixture {
     char dir[64];
     char db[128];
@@ -50,60 +38,20 @@ struct fixture {
     struct linli_err err;
 };
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     *state = f;
-    snprintf(f->dir, sizeof f->dir, "/tmp/linli-users-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (make_temp_dir("users", f->dir, sizeof f->dir, "linli.db", f->db, sizeof f->db))
         return -1;
-    snprintf(f->db, sizeof f->db, "%s/linli.db", f->dir);
     linli_err_clear(&f->err);
-    struct store_options so;
-    store_options_default(&so);
-    so.path = f->db;
-    so.readers = 2;
-    so.checkpoint_ms = 0;
-    if (store_open(&so, &f->d.store, &f->err))
-        return -1;
     struct auth_options ao;
-    auth_options_default(&ao);
-    ao.argon_ops = crypto_pwhash_OPSLIMIT_MIN;
-    ao.argon_mem = crypto_pwhash_MEMLIMIT_MIN;
-    ao.hash_wait_ms = 20000;
-    f->d.auth = auth_new(&ao);
-    f->d.bus = NULL;
-    if (!f->d.auth)
+    fast_auth_options(&ao);
+    if (open_domain(&f->d, f->db, &ao, &f->err))
         return -1;
     bool created;
-    if (users_ensure_admin(&f->d, ADMIN_PASSWORD, NULL, 0, &created, &f->err))
+    if (admin_principal(&f->d, ADMIN_PASSWORD, &created, &f->admin, &f->err))
         return -1;
-    struct principal sys;
-    principal_system(&sys, "test");
-    struct user u;
-    if (users_get_by_name(&f->d, &sys, "admin", &u, &f->err))
-        return -1;
-    f->admin.user_id = u.id;
-    f->admin.role = ROLE_ADMIN;
-    snprintf(f->admin.username, sizeof f->admin.username, "admin");
-    snprintf(f->admin.ip, sizeof f->admin.ip, "127.0.0.1");
     snprintf(f->admin.request_id, sizeof f->admin.request_id, "req-42");
     return 0;
 }
@@ -111,9 +59,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    store_close(f->d.store);
-    auth_free(f->d.auth);
-    bus_free(f->d.bus);
+    close_domain(&f->d);
     remove_tree(f->dir);
     free(f);
     return 0;
@@ -121,83 +67,15 @@ static int teardown(void **state)
 
 /* ---- helpers ---- */
 
-static int exec_job(struct store_conn *c, void *arg, struct linli_err *err)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(store_db(c), arg, NULL, NULL, &msg);
-    sqlite3_free(msg);
-    return rc == SQLITE_OK ? LINLI_OK : store_fail(c, rc, "exec", err);
-}
-
-struct query {
-    const char *sql;
-    int64_t i;
-    char text[512];
-};
-
-static int query_job(struct store_conn *c, void *arg, struct linli_err *err)
-{
-    struct query *q = arg;
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(store_db(c), q->sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return store_fail(c, rc, q->sql, err);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        q->i = sqlite3_column_int64(st, 0);
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        snprintf(q->text, sizeof q->text, "%s", t ? (const char *)t : "");
-        rc = SQLITE_DONE;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? LINLI_OK : store_fail(c, rc, q->sql, err);
-}
-
-static int64_t sql_int(struct fixture *f, const char *sql)
-{
-    struct query q = {.sql = sql};
-    struct linli_err err;
-    linli_err_clear(&err);
-    if (store_read(f->d.store, query_job, &q, &err))
-        fail_msg("%s: %s", sql, err.detail);
-    return q.i;
-}
-
-static void sql_text(struct fixture *f, const char *sql, char *out, size_t size)
-{
-    struct query q = {.sql = sql};
-    struct linli_err err;
-    linli_err_clear(&err);
-    if (store_read(f->d.store, query_job, &q, &err))
-        fail_msg("%s: %s", sql, err.detail);
-    snprintf(out, size, "%s", q.text);
-}
-
 static int64_t user_rows(struct fixture *f)
 {
-    return sql_int(f, "SELECT count(*) FROM users");
+    return sql_int(f->d.store, "SELECT count(*) FROM users", NULL);
 }
 
 static int64_t audit_rows(struct fixture *f)
 {
-    return sql_int(f, "SELECT count(*) FROM audit_log");
+    return sql_int(f->d.store, "SELECT count(*) FROM audit_log", NULL);
 }
-
-static const struct linli_field_error *field_error(const struct linli_err *err, const char *field)
-{
-    for (int i = 0; i < err->nfields; i++)
-        if (!strcmp(err->fields[i].field, field))
-            return &err->fields[i];
-    return NULL;
-}
-
-#define assert_field_error(err, field, text)                                                       \
-    do {                                                                                           \
-        const struct linli_field_error *fe_ = field_error((err), (field));                         \
-        if (!fe_)                                                                                  \
-            fail_msg("no field error for \"%s\" (detail: %s)", (field), (err)->detail);            \
-        assert_contains(fe_->message, (text));                                                     \
-    } while (0)
 
 static int create(struct fixture *f, const struct principal *who, const char *name,
                   const char *role, const char *scope, const char *password, struct user *out)
@@ -491,7 +369,8 @@ static void users_update_by_a_non_admin_is_forbidden(void **state)
         assert_int_equal(users_update(&f->d, &p, id, &patch, &u, &f->err), LINLI_EFORBIDDEN);
     }
     char name[64];
-    sql_text(f, "SELECT display_name FROM users WHERE username = 'wang.fang'", name, sizeof name);
+    sql_text(f->d.store, "SELECT display_name FROM users WHERE username = 'wang.fang'", NULL, name,
+             sizeof name);
     assert_string_equal(name, "");
 }
 
@@ -603,10 +482,11 @@ static void users_create_with_the_same_idempotency_key_replays_the_first_result(
     assert_true(replayed);
     assert_int_equal(third.id, first.id);
 
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM users WHERE username = 'wang.fang'"), 1);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT count(*) FROM users WHERE username = 'wang.fang'", NULL), 1);
     assert_int_equal(user_rows(f), 2);
     assert_int_equal(audit_rows(f), audits); /* a replay creates nothing and audits nothing */
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM idempotency_keys"), 1);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM idempotency_keys", NULL), 1);
 }
 
 static void users_create_with_the_same_key_and_a_different_body_is_conflict(void **state)
@@ -627,7 +507,8 @@ static void users_create_with_the_same_key_and_a_different_body_is_conflict(void
     assert_int_equal(users_create(&f->d, &f->admin, &other, &r, &u, NULL, &f->err),
                      LINLI_ECONFLICT);
     assert_contains(f->err.detail, "Idempotency-Key");
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM users WHERE username = 'li.wei'"), 0);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT count(*) FROM users WHERE username = 'li.wei'", NULL), 0);
 }
 
 static void users_create_idempotency_keys_are_per_user(void **state)
@@ -665,7 +546,7 @@ static void users_create_that_fails_records_no_idempotency_key(void **state)
     linli_err_clear(&f->err);
     assert_int_equal(users_create(&f->d, &f->admin, &in, &r, &u, NULL, &f->err), LINLI_ECONFLICT);
     /* nothing was recorded for the key: the failure is not replayed as a success */
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM idempotency_keys"), 0);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM idempotency_keys", NULL), 0);
 }
 
 static void idem_prepare_refuses_bad_keys(void **state)
@@ -727,7 +608,8 @@ static void users_update_keeps_role_and_scope_consistent(void **state)
     linli_err_clear(&f->err);
     assert_int_equal(users_update(&f->d, &f->admin, id, &bad_role, &u, &f->err), LINLI_EINVAL);
     char role[32];
-    sql_text(f, "SELECT role || ':' || scope FROM users WHERE username = 'cw1'", role, sizeof role);
+    sql_text(f->d.store, "SELECT role || ':' || scope FROM users WHERE username = 'cw1'", NULL,
+             role, sizeof role);
     assert_string_equal(role, "community:110105001024");
 }
 
@@ -752,7 +634,8 @@ static void users_update_refuses_to_disable_or_demote_oneself(void **state)
     linli_err_clear(&f->err);
     assert_int_equal(users_update(&f->d, &f->admin, f->admin.user_id, &demote, &u, &f->err),
                      LINLI_ECONFLICT);
-    assert_int_equal(sql_int(f, "SELECT disabled FROM users WHERE username = 'admin'"), 0);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT disabled FROM users WHERE username = 'admin'", NULL), 0);
     /* changing one's own display name is fine */
     struct user_patch rename = {.set_display_name = true, .display_name = "管理员"};
     linli_err_clear(&f->err);
@@ -774,7 +657,7 @@ static void users_update_audits_what_changed(void **state)
              "SELECT detail FROM audit_log WHERE action = 'user.update' AND object = 'user:%lld'"
              " AND user_id = %lld AND ip = '127.0.0.1' AND request_id = 'req-42'",
              (long long)id, (long long)f->admin.user_id);
-    sql_text(f, sql, detail, sizeof detail);
+    sql_text(f->d.store, sql, NULL, detail, sizeof detail);
     json_t *j = json_loads(detail, 0, NULL);
     assert_non_null(j);
     json_t *changed = json_object_get(j, "changed");
@@ -798,7 +681,7 @@ static void users_create_writes_an_audit_entry(void **state)
              "SELECT detail FROM audit_log WHERE action = 'user.create' AND object = 'user:%lld'"
              " AND user_id = %lld AND username = 'admin'",
              (long long)id, (long long)f->admin.user_id);
-    sql_text(f, sql, detail, sizeof detail);
+    sql_text(f->d.store, sql, NULL, detail, sizeof detail);
     json_t *j = json_loads(detail, 0, NULL);
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "username")), "wang.fang");
@@ -806,8 +689,10 @@ static void users_create_writes_an_audit_entry(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "scope")), NAN_LJY);
     assert_null(json_object_get(j, "password"));
     json_decref(j);
-    assert_int_equal(
-        sql_int(f, "SELECT count(*) FROM audit_log WHERE detail LIKE '%good password%'"), 0);
+    assert_int_equal(sql_int(f->d.store,
+                             "SELECT count(*) FROM audit_log WHERE detail LIKE '%good password%'",
+                             NULL),
+                     0);
 }
 
 struct audited_change {
@@ -842,14 +727,18 @@ static void audit_entry_is_written_in_the_same_transaction_as_the_change(void **
     assert_int_equal(store_write(f->d.store, audited_change_job, &failing, &f->err),
                      LINLI_ECONFLICT);
     assert_int_equal(audit_rows(f), before);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM users WHERE display_name = 'changed'"), 0);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT count(*) FROM users WHERE display_name = 'changed'", NULL), 0);
 
     struct audited_change ok = {&f->admin, 0};
     linli_err_clear(&f->err);
     assert_ok(store_write(f->d.store, audited_change_job, &ok, &f->err), &f->err);
     assert_int_equal(audit_rows(f), before + 1);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM users WHERE display_name = 'changed'"), 1);
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'test.change'"), 1);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT count(*) FROM users WHERE display_name = 'changed'", NULL), 1);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT count(*) FROM audit_log WHERE action = 'test.change'", NULL),
+        1);
 }
 
 static void audit_log_refuses_update(void **state)
@@ -858,15 +747,18 @@ static void audit_log_refuses_update(void **state)
     int64_t before = audit_rows(f);
     assert_true(before >= 1);
     char first[64];
-    sql_text(f, "SELECT action FROM audit_log ORDER BY id LIMIT 1", first, sizeof first);
+    sql_text(f->d.store, "SELECT action FROM audit_log ORDER BY id LIMIT 1", NULL, first,
+             sizeof first);
     linli_err_clear(&f->err);
     int rc = store_write(f->d.store, exec_job, (void *)"UPDATE audit_log SET action = 'forged'",
                          &f->err);
     assert_int_not_equal(rc, LINLI_OK);
     assert_contains(f->err.detail, "append-only");
-    assert_int_equal(sql_int(f, "SELECT count(*) FROM audit_log WHERE action = 'forged'"), 0);
+    assert_int_equal(
+        sql_int(f->d.store, "SELECT count(*) FROM audit_log WHERE action = 'forged'", NULL), 0);
     char after[64];
-    sql_text(f, "SELECT action FROM audit_log ORDER BY id LIMIT 1", after, sizeof after);
+    sql_text(f->d.store, "SELECT action FROM audit_log ORDER BY id LIMIT 1", NULL, after,
+             sizeof after);
     assert_string_equal(after, first);
     assert_int_equal(audit_rows(f), before);
 }
