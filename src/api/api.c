@@ -62,7 +62,8 @@ int api_auth(struct api *a, struct http_request *req, struct principal *who)
     return api_auth_user(a, req, who, NULL);
 }
 
-json_t *api_body(struct http_request *req, const struct jx_field *fields, size_t n)
+static json_t *body_checked(struct http_request *req, const struct jx_field *fields, size_t n,
+                            bool partial)
 {
     struct linli_err err;
     linli_err_clear(&err);
@@ -79,12 +80,22 @@ json_t *api_body(struct http_request *req, const struct jx_field *fields, size_t
         http_respond_problem(req, 400, &err);
         return NULL;
     }
-    if (jx_check(v, fields, n, &err)) {
+    if ((partial ? jx_check_partial : jx_check)(v, fields, n, &err)) {
         json_decref(v);
         http_respond_problem(req, 422, &err);
         return NULL;
     }
     return v;
+}
+
+json_t *api_body(struct http_request *req, const struct jx_field *fields, size_t n)
+{
+    return body_checked(req, fields, n, false);
+}
+
+json_t *api_body_partial(struct http_request *req, const struct jx_field *fields, size_t n)
+{
+    return body_checked(req, fields, n, true);
 }
 
 int api_query(struct http_request *req, const char *const *allowed)

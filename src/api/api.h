@@ -52,6 +52,8 @@ int api_auth_user(struct api *a, struct http_request *req, struct principal *who
 
 /* Parses and checks a JSON object body. Returns NULL after answering 400/415/422. */
 json_t *api_body(struct http_request *req, const struct jx_field *fields, size_t n);
+/* The same for a PATCH: the create fields, none required. */
+json_t *api_body_partial(struct http_request *req, const struct jx_field *fields, size_t n);
 
 /* Checks query parameters against `allowed`; answers 422 and returns nonzero on unknown ones. */
 int api_query(struct http_request *req, const char *const *allowed);

@@ -11,7 +11,7 @@
 
 #define TYPED_NUMBER_MAX 32 /* characters of an ID or phone number as typed (spaces, +86) */
 
-/* Both tables list the same fields; POST requires two of them. */
+/* The fields of a profile; POST requires two, PATCH none. */
 static const struct jx_field create_fields[] = {
     {"name", JX_STRING, true, false, PERSON_NAME_MAX},
     {"id_number", JX_STRING, false, true, TYPED_NUMBER_MAX},
@@ -28,22 +28,6 @@ static const struct jx_field create_fields[] = {
     {"consent", JX_BOOL, false, false, 0},
 };
 #define NFIELDS (sizeof create_fields / sizeof create_fields[0])
-
-static const struct jx_field patch_fields[NFIELDS] = {
-    {"name", JX_STRING, false, false, PERSON_NAME_MAX},
-    {"id_number", JX_STRING, false, true, TYPED_NUMBER_MAX},
-    {"phone", JX_STRING, false, true, TYPED_NUMBER_MAX},
-    {"address", JX_STRING, false, false, PERSON_ADDRESS_MAX},
-    {"home", JX_OBJECT, false, true, 0},
-    {"community_code", JX_STRING, false, false, AREA_CODE_LEN},
-    {"living_alone", JX_BOOL, false, false, 0},
-    {"care_level", JX_STRING, false, false, 32}, /* longest code or label */
-    {"disability", JX_STRING, false, true, PERSON_DISABILITY_MAX},
-    {"subsidy_class", JX_STRING, false, true, 16},
-    {"conditions", JX_ARRAY, false, false, 0},
-    {"emergency_contacts", JX_ARRAY, false, false, 0},
-    {"consent", JX_BOOL, false, false, 0},
-};
 
 static const struct jx_field home_fields[] = {
     {"lat", JX_NUMBER, true, false, 0},
@@ -387,7 +371,7 @@ static void patch(struct http_request *req, void *ctx)
         api_error(req, &err);
         return;
     }
-    json_t *body = api_body(req, patch_fields, NFIELDS);
+    json_t *body = api_body_partial(req, create_fields, NFIELDS);
     if (!body)
         return;
     if (json_object_size(body) == 0) {

@@ -84,16 +84,6 @@ static const struct jx_field station_create_fields[] = {
     {"phone", JX_STRING, false, true, PHONE_TEXT_MAX},
     {"opening_hours", JX_STRING, false, false, STATION_HOURS_MAX},
 };
-static const struct jx_field station_patch_fields[] = {
-    {"name", JX_STRING, false, false, STATION_NAME_MAX},
-    {"level", JX_STRING, false, false, 32},
-    {"area_code", JX_STRING, false, false, 12},
-    {"address", JX_STRING, false, false, STATION_ADDRESS_MAX},
-    {"point", JX_OBJECT, false, true, 0},
-    {"staff", JX_INT, false, false, 0},
-    {"phone", JX_STRING, false, true, PHONE_TEXT_MAX},
-    {"opening_hours", JX_STRING, false, false, STATION_HOURS_MAX},
-};
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Decodes "point": null or {"lat": number, "lon": number}. Returns 0, or
@@ -181,7 +171,7 @@ static void station_patch(struct http_request *req, void *ctx)
     if (api_auth(a, req, &who) || api_query(req, (const char *const[]){NULL}) ||
         api_path_id(req, 0, &id))
         return;
-    json_t *body = api_body(req, station_patch_fields, NFIELDS(station_patch_fields));
+    json_t *body = api_body_partial(req, station_create_fields, NFIELDS(station_create_fields));
     if (!body)
         return;
     if (json_object_size(body) == 0) {
@@ -337,17 +327,8 @@ static const struct jx_field team_create_fields[] = {
     {"organisation", JX_STRING, false, false, TEAM_ORG_MAX},
     {"contact_phone", JX_STRING, false, true, PHONE_TEXT_MAX},
     {"members", JX_INT, false, false, 0},
-    {"communities", JX_ARRAY, false, false, 0},
+    {"communities", JX_ARRAY, false, false, 0}, /* last: PATCH takes all but this one */
 };
-/* A PATCH changes the same fields but the communities (PUT .../communities does). */
-static const struct jx_field team_patch_fields[] = {
-    {"name", JX_STRING, false, false, TEAM_NAME_MAX},
-    {"kind", JX_STRING, false, false, 16},
-    {"organisation", JX_STRING, false, false, TEAM_ORG_MAX},
-    {"contact_phone", JX_STRING, false, true, PHONE_TEXT_MAX},
-    {"members", JX_INT, false, false, 0},
-};
-
 static void team_create(struct http_request *req, void *ctx)
 {
     struct api *a = ctx;
@@ -402,7 +383,7 @@ static void team_patch(struct http_request *req, void *ctx)
     if (api_auth(a, req, &who) || api_query(req, (const char *const[]){NULL}) ||
         api_path_id(req, 0, &id))
         return;
-    json_t *body = api_body(req, team_patch_fields, NFIELDS(team_patch_fields));
+    json_t *body = api_body_partial(req, team_create_fields, NFIELDS(team_create_fields) - 1);
     if (!body)
         return;
     if (json_object_size(body) == 0) {

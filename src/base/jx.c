@@ -71,7 +71,8 @@ size_t jx_utf8_len(const char *s)
     return n;
 }
 
-int jx_check(const json_t *obj, const struct jx_field *fields, size_t n, struct linli_err *err)
+static int check(const json_t *obj, const struct jx_field *fields, size_t n, bool partial,
+                 struct linli_err *err)
 {
     int bad = 0;
     const char *key;
@@ -100,10 +101,21 @@ int jx_check(const json_t *obj, const struct jx_field *fields, size_t n, struct 
         if (f->type == JX_STRING && strlen(json_string_value(v)) != json_string_length(v))
             bad = linli_field(err, key, "must not contain NUL characters");
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && !partial; i++)
         if (fields[i].required && !json_object_get(obj, fields[i].name))
             bad = linli_field(err, fields[i].name, "is required");
     return bad ? LINLI_EINVAL : LINLI_OK;
+}
+
+int jx_check(const json_t *obj, const struct jx_field *fields, size_t n, struct linli_err *err)
+{
+    return check(obj, fields, n, false, err);
+}
+
+int jx_check_partial(const json_t *obj, const struct jx_field *fields, size_t n,
+                     struct linli_err *err)
+{
+    return check(obj, fields, n, true, err);
 }
 
 const char *jx_str(const json_t *obj, const char *name)

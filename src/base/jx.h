@@ -30,6 +30,11 @@ json_t *jx_parse_object(const char *data, size_t len, struct linli_err *err);
  * problem found (all of them, not just the first). */
 int jx_check(const json_t *obj, const struct jx_field *fields, size_t n, struct linli_err *err);
 
+/* The same for a partial change (PATCH): the fields of the whole object, none
+ * of them required. */
+int jx_check_partial(const json_t *obj, const struct jx_field *fields, size_t n,
+                     struct linli_err *err);
+
 /* Accessors after jx_check: NULL/def when absent or null. */
 const char *jx_str(const json_t *obj, const char *name);
 int64_t jx_int(const json_t *obj, const char *name, int64_t def);

@@ -29,6 +29,8 @@ PASSWORD = "fault-test-password-1"
 ROUNDS = 3
 WRITERS = 8
 LOAD_SECONDS = 2.0
+LOAD_MIN_ACKED = 50      # creates answered before the load counts as running
+LOAD_WARMUP_LIMIT = 20.0  # seconds to wait for that
 START_TIMEOUT = 30.0
 
 pytestmark = pytest.mark.skipif(not LINLID, reason="LINLID is not set (run through ctest)")
@@ -167,6 +169,12 @@ def test_kill9_under_create_load(tmp_path):
                    for i in range(WRITERS)]
         for t in threads:
             t.start()
+        # The kill must land mid-load: wait until creates are being answered
+        # (a slow start on a busy machine must not make the round empty).
+        deadline = time.monotonic() + LOAD_WARMUP_LIMIT
+        while sum(len(a) for a in acked_per_thread) < LOAD_MIN_ACKED and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
         time.sleep(LOAD_SECONDS + random.uniform(0, 0.5))
         srv.kill()  # SIGKILL mid-load
         stop.set()
@@ -179,8 +187,10 @@ def test_kill9_under_create_load(tmp_path):
         for s in statuses:
             for k, v in s.items():
                 merged[k] = merged.get(k, 0) + v
-        assert acked, f"round {rnd}: no create was acknowledged before the kill ({merged})"
-        assert set(merged) == {201}, f"round {rnd}: unexpected answers {merged}"
+        with open(log, "rb") as f:
+            log_tail = f.read()[-3000:].decode(errors="replace")
+        assert acked, f"round {rnd}: no create was acknowledged before the kill ({merged})\n{log_tail}"
+        assert set(merged) == {201}, f"round {rnd}: unexpected answers {merged}\n{log_tail}"
         all_acked += acked
 
         check = tmp_path / f"check{rnd}"
@@ -200,6 +210,9 @@ def test_kill9_under_create_load(tmp_path):
     r.read()
     c.close()
     assert r.status == 200
-    assert srv.stop() == 0, "linlid did not stop cleanly on SIGTERM"
+    rc = srv.stop()
+    with open(log, "rb") as f:
+        log_tail = f.read()[-3000:].decode(errors="replace")
+    assert rc == 0, f"linlid did not stop cleanly on SIGTERM (exit {rc})\n{log_tail}"
     total = check_db(db, all_acked)
     print("\n" + "\n".join(report) + f"\nafter the clean stop: {total} users, all acknowledged present")
