@@ -16,7 +16,8 @@ int api_register(struct api *a)
         (rc = api_users_routes(a)) < 0 || (rc = api_audit_routes(a)) < 0 ||
         (rc = api_events_routes(a)) < 0 || (rc = api_areas_routes(a)) < 0 ||
         (rc = api_stations_routes(a)) < 0 || (rc = api_reports_routes(a)) < 0 ||
-        (rc = api_people_routes(a)) < 0)
+        (rc = api_people_routes(a)) < 0 || (rc = api_directory_routes(a)) < 0 ||
+        (rc = api_coverage_routes(a)) < 0)
         return rc;
     return LINLI_OK;
 }

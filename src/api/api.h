@@ -40,6 +40,8 @@ int api_areas_routes(struct api *a);
 int api_stations_routes(struct api *a);
 int api_reports_routes(struct api *a);
 int api_people_routes(struct api *a);
+int api_directory_routes(struct api *a); /* facilities, services, search, match */
+int api_coverage_routes(struct api *a);  /* coverage reports and site plans */
 
 /* ---- shared helpers; each one that fails has already answered ---- */
 

@@ -10,6 +10,7 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "domain/auth.h"
+#include "domain/directory.h"
 #include "domain/registry.h"
 #include "jobs/scheduler.h"
 #include "net/sse.h"
@@ -40,6 +41,7 @@ struct settings {
     long token_ttl, hash_concurrency, hash_wait_ms, login_max_failures, login_max_failures_ip,
         login_window;
     long sse_max, sse_queue, sse_heartbeat, purge_interval, page_size, session_cache_ms;
+    long walk_detour_pct, walk_speed;
 };
 
 #define S(f) offsetof(struct settings, f)
@@ -106,6 +108,10 @@ static const struct cfg_option options[] = {
      "seconds between purges of expired sessions and idempotency keys"},
     {"page-size", CFG_INT, S(page_size), 0, "50", 1, 1000,
      "default number of items in a list page"},
+    {"walk-detour-pct", CFG_INT, S(walk_detour_pct), 0, "130", 100, 300,
+     "walked path length per 100 m of straight line, for walking times"},
+    {"walk-speed", CFG_INT, S(walk_speed), 0, "60", 10, 150,
+     "an older person's walking speed in metres a minute"},
 };
 #undef S
 
@@ -229,6 +235,16 @@ int main(int argc, char **argv)
             log_warn("linlid: %s; point-in-district checks are off", gerr.detail);
     }
 
+    app.d.walk_detour = (double)set.walk_detour_pct / 100.0;
+    app.d.walk_speed = (double)set.walk_speed;
+    /* Load the service directory now, so the first search is not the one
+     * that waits for it and a damaged store shows at start. */
+    if (directory_refresh(&app.d, &err)) {
+        log_error("linlid: cannot load the service directory: %s", err.detail);
+        store_close(app.d.store);
+        return 1;
+    }
+
     char generated[32];
     bool created;
     struct linli_err berr;
@@ -295,6 +311,7 @@ int main(int argc, char **argv)
     sched_stop(app.sched);
     bus_unsubscribe(app.d.bus, app.bus_sub);
     store_close(app.d.store);
+    directory_close(&app.d);
     http_free(app.http);
     sse_hub_free(app.hub);
     bus_free(app.d.bus);

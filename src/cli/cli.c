@@ -1,6 +1,8 @@
 /* cli.c - shared pieces of the command line. */
 #include "cli/cli.h"
 
+#include "domain/directory.h"
+
 #include "base/clock.h"
 
 #include <stdarg.h>
@@ -60,6 +62,7 @@ int cli_open(struct cli *c, int create)
 
 void cli_close(struct cli *c)
 {
+    directory_close(&c->d);
     store_close(c->d.store);
     auth_free(c->d.auth);
     c->d.store = NULL;

@@ -52,5 +52,7 @@ int cli_import_people(struct cli *c, int argc, char **argv);
 int cli_export_people(struct cli *c, int argc, char **argv);
 int cli_import_stations(struct cli *c, int argc, char **argv);
 int cli_export_stations(struct cli *c, int argc, char **argv);
+int cli_import_facilities(struct cli *c, int argc, char **argv);
+int cli_export_facilities(struct cli *c, int argc, char **argv);
 
 #endif

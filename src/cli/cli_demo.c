@@ -9,12 +9,20 @@
  *    home point inside their community's neighbourhood and inside the
  *    district boundary, care needs and emergency contacts;
  *  - the social-work network of the article: 1 district guidance centre,
- *    35 street centres, 205 community stations, and support teams.
+ *    35 street centres, 205 community stations, and support teams;
+ *  - the elderly-service directory of the article: 81 institutions with
+ *    20,000+ beds (more on the outskirts), 172 care stations and 187 dining
+ *    tables where old people live, regional centres in 30 of 43 streets,
+ *    health centres and stations, family-bed and home-service providers,
+ *    with hours, closures, prices and subsidy rules. Their counts scale with
+ *    --scale (at least one of each); Spring Festival closures are the next
+ *    festival's, so they follow today's date.
  * --scale K multiplies the people (and the counts) for load tests. */
 #include "cli/cli.h"
 
 #include "base/clock.h"
 #include "base/idnum.h"
+#include "domain/directory.h"
 #include "domain/people.h"
 #include "domain/registry.h"
 #include "domain/stations.h"
@@ -340,6 +348,7 @@ static int counts_and_people(struct demo *dm)
         counts[i].households = households;
         counts[i].residents = residents;
         counts[i].elderly = elderly;
+        dm->communities[i].elderly = elderly; /* where the facilities go */
         total_elderly += elderly;
         if (elderly > max_elderly)
             max_elderly = elderly;
@@ -522,6 +531,838 @@ static int teams(struct demo *dm, int *nteams)
     return 0;
 }
 
+/* ---- the elderly-service directory ---- */
+
+/* Facilities at scale 1. The first three and the beds are the article's
+ * (老年餐桌187家, 养老机构81家, 养老驿站172家, 养老床位2万余张); a regional centre
+ * stands in 30 of the 43 streets, so that "where do the next 13 go" (the
+ * district's plan) has an answer; the rest are plausible for Chaoyang. The
+ * dining tables are few enough that many old people have none within a
+ * 15-minute walk, as in the district. */
+#define DEMO_INSTITUTIONS         81
+#define DEMO_INSTITUTION_BEDS     20000 /* at least this many beds in all, at scale 1 */
+#define DEMO_ELDER_STATIONS       172
+#define DEMO_DINING_TABLES        187
+#define DEMO_REGIONAL_CENTRES     30
+#define DEMO_HEALTH_CENTRES       43 /* about one per street */
+#define DEMO_HEALTH_STATIONS      120
+#define DEMO_FAMILY_BED_PROVIDERS 12
+#define DEMO_PROVIDERS            40
+#define DEMO_BEDS_MIN             50 /* beds of one institution */
+#define DEMO_BEDS_MAX             800
+#define DEMO_FACILITY_BATCH       1000 /* rows per facilities_import call (about 30 KB each) */
+
+/* How many of a kind the demo places at `scale`: never none. Tests compute
+ * the same (floor(base * scale + 0.5), at least 1). */
+static int demo_count(int base, double scale)
+{
+    double n = floor(base * scale + 0.5);
+    return n < 1 ? 1 : (int)n;
+}
+
+static const char *const brands[] = {"寸草春晖", "恭和", "福寿康", "椿萱茂",  "乐成", "诚和敬",
+                                     "汇晨",     "安馨", "随园",   "鹤童",    "普亲", "九如",
+                                     "夕阳红",   "松堂", "康盛",   "金色年华"};
+static const char *const home_brands[] = {"安心",   "爱侬",   "福祥",   "幸福家",
+                                          "好帮手", "小羽佳", "易到家", "邻里帮"};
+static const char *const institution_suffixes[] = {"养老院", "颐养中心", "老年公寓", "护理院",
+                                                   "长者之家"};
+static const char *const roads[] = {
+    "东三环中路", "朝阳北路", "广渠路",     "北苑路",     "姚家园路", "双桥路", "东坝中路",
+    "朝阳路",     "望京西路", "来广营西路", "北四环东路", "十里河路", "金盏路", "酒仙桥路",
+    "慧忠路",     "安立路",   "定福庄东街", "百子湾路",   "高碑店路", "平房路"};
+#define NELEMS(a) ((int)(sizeof(a) / sizeof(a)[0]))
+
+/* The Spring Festival closure (from the eve, a week), by year. */
+static const char *const spring_festival[][2] = {
+    {"2026-02-16", "2026-02-22"}, {"2027-02-05", "2027-02-11"}, {"2028-01-25", "2028-01-31"},
+    {"2029-02-12", "2029-02-18"}, {"2030-02-02", "2030-02-08"}, {"2031-01-22", "2031-01-28"},
+    {"2032-02-10", "2032-02-16"}, {"2033-01-30", "2033-02-05"}, {"2034-02-18", "2034-02-24"},
+    {"2035-02-07", "2035-02-13"}};
+
+/* The name without the committee's suffix, with 社区 or 村: "南郎家园社区". */
+static void community_short(const struct area *a, char *out, size_t size)
+{
+    static const char *const suffixes[] = {"社区居民委员会", "社区居委会", "社区委员会",
+                                           "村民委员会",     "村委会",     "居委会",
+                                           "社区",           "村"};
+    char s[AREA_NAME_MAX * 4 + 1];
+    snprintf(s, sizeof s, "%s", a->name);
+    size_t n = strlen(s);
+    for (int i = 0; i < NELEMS(suffixes); i++) {
+        size_t k = strlen(suffixes[i]);
+        if (n > k && !strcmp(s + n - k, suffixes[i])) {
+            s[n - k] = '\0';
+            break;
+        }
+    }
+    snprintf(out, size, "%s%s", s, !strcmp(a->kind, "village") ? "村" : "社区");
+}
+
+/* "望京街道" -> "望京", "南磨房地区" -> "南磨房". */
+static void street_short(const struct area *s, char *out, size_t size)
+{
+    snprintf(out, size, "%s", s->name);
+    size_t n = strlen(out), k = strlen("街道");
+    if (n > k && (!strcmp(out + n - k, "街道") || !strcmp(out + n - k, "地区")))
+        out[n - k] = '\0';
+}
+
+/* Where a street's street-wide facilities go: its centre point, else its
+ * first community with a point of its own, else the district's centre. */
+static struct geo_point street_centre(struct demo *dm, const struct area *s, double *sigma)
+{
+    *sigma = 300;
+    if (s->has_point)
+        return s->point;
+    for (int i = 0; i < dm->ncommunities; i++)
+        if (dm->communities[i].has_point && !strcmp(dm->communities[i].parent_code, s->code))
+            return dm->communities[i].point;
+    *sigma = 3000;
+    return dm->district.point;
+}
+
+struct keyed {
+    double key;
+    int index;
+};
+
+static int by_key_desc(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key > y->key ? -1 : 1;
+    return x->index - y->index;
+}
+
+/* Picks `k` of `n` items by weight (w > 0), without replacement while they
+ * last and then again (round[j] counts how often all were used before pick
+ * j). Weighted sampling by keys u^(1/w) (Efraimidis and Spirakis). */
+static int pick_weighted(struct rng *r, const double *w, int n, int k, int *out, int *round)
+{
+    if (n <= 0)
+        return -1;
+    struct keyed *ks = malloc((size_t)n * sizeof *ks);
+    if (!ks)
+        return -1;
+    for (int done = 0, rd = 0; done < k; rd++) {
+        for (int i = 0; i < n; i++) {
+            double u = rng_unit(r) + 1e-12;
+            ks[i].key = log(u) / (w[i] > 0 ? w[i] : 1e-9);
+            ks[i].index = i;
+        }
+        qsort(ks, (size_t)n, sizeof *ks, by_key_desc);
+        for (int j = 0; j < n && done < k; j++, done++) {
+            out[done] = ks[j].index;
+            round[done] = rd;
+        }
+    }
+    free(ks);
+    return 0;
+}
+
+/* A unified social credit code (GB 32100) with both check characters right:
+ * `dept` "52" (民办非企业), "12" (事业单位) or "91" (企业). */
+static void make_credit_code(struct rng *r, const char *dept, char out[19])
+{
+    static const char charset[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    static const int org_w[] = {3, 7, 9, 10, 5, 8, 4, 2};
+    static const int w[] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+    char body[9];
+    if (!strcmp(dept, "12")) {
+        /* Eight digits: 40000000 + [0, 9999999) never needs more. */
+        unsigned n = 40000000u + (unsigned)rng_below(r, 9999999) % 10000000u;
+        snprintf(body, sizeof body, "%08u", n % 100000000u);
+    } else {
+        body[0] = 'M';
+        body[1] = !strcmp(dept, "52") ? 'J' : 'A';
+        for (int i = 2; i < 8; i++)
+            body[i] = charset[rng_below(r, !strcmp(dept, "52") ? 10 : 31)];
+        body[8] = '\0';
+    }
+    int sum = 0;
+    for (int i = 0; i < 8; i++) {
+        char c = body[i];
+        sum += (c <= '9' ? c - '0' : c - 'A' + 10) * org_w[i];
+    }
+    int c9 = 11 - sum % 11;
+    char org_check = c9 == 10 ? 'X' : c9 == 11 ? '0' : (char)('0' + c9);
+    snprintf(out, 19, "%s110105%s%c", dept, body, org_check);
+    sum = 0;
+    for (int i = 0; i < 17; i++)
+        sum += (int)(strchr(charset, out[i]) - charset) * w[i];
+    out[17] = charset[(31 - sum % 31) % 31];
+    out[18] = '\0';
+}
+
+static void make_landline(struct rng *r, char *out, size_t size)
+{
+    static const char *const first[] = {"5", "6", "8"};
+    snprintf(out, size, "010-%s%07d", first[rng_below(r, 3)], rng_below(r, 10000000));
+}
+
+#define DAYS_ALL      0x7Fu
+#define DAYS_WEEKDAYS 0x1Fu
+#define DAYS_WEEKEND  0x60u
+
+static void open_on(struct week_hours *h, unsigned days, int open_min, int close_min)
+{
+    for (int d = 0; d < 7; d++)
+        if (days & (1u << d) && h->nspans[d] < FACILITY_SPANS_MAX)
+            h->spans[d][h->nspans[d]++] = (struct time_span){(int16_t)open_min, (int16_t)close_min};
+}
+
+#define HM(h, m) ((h)*60 + (m))
+
+/* ---- services, prices and subsidies ---- */
+
+static struct facility_service *service(struct facility_in *in, const char *code, int unit,
+                                        int64_t price_fen, int age_min, unsigned care,
+                                        const char *note)
+{
+    if (in->nservices == FACILITY_SERVICES_MAX)
+        return NULL;
+    struct facility_service *s = &in->services[in->nservices++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->code, sizeof s->code, "%s", code);
+    s->price_fen = price_fen;
+    s->unit = unit;
+    s->age_min = age_min;
+    s->care_levels = care;
+    snprintf(s->note, sizeof s->note, "%s", note);
+    return s;
+}
+
+enum rule_effect { PERCENT_OFF, AMOUNT_OFF, PAY };
+
+static void rule(struct facility_service *s, const char *label, unsigned classes, int age_min,
+                 unsigned care, bool alone, enum rule_effect effect, int64_t value)
+{
+    if (!s || s->nrules == SERVICE_RULES_MAX)
+        return;
+    struct subsidy_rule *r = &s->rules[s->nrules++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->label, sizeof r->label, "%s", label);
+    r->classes = classes;
+    r->age_min = age_min;
+    r->care_levels = care;
+    r->living_alone = alone;
+    r->pay_fen = effect == PAY ? value : -1;
+    r->percent_off = effect == PERCENT_OFF ? (int)value : 0;
+    r->amount_off_fen = effect == AMOUNT_OFF ? value : 0;
+}
+
+#define CLASS(c)     (1u << (c))
+#define POOR         (CLASS(SUBSIDY_DIBAO) | CLASS(SUBSIDY_TEKUN))
+#define HONOURED     (CLASS(SUBSIDY_SHIDU) | CLASS(SUBSIDY_YOUFU))
+#define NEEDS_CARE   (CARE_BIT(CARE_PARTLY_DEPENDENT) | CARE_BIT(CARE_DEPENDENT))
+#define YUAN(lo, hi) ((int64_t)((lo) + rng_below(&dm->rng, (hi) - (lo) + 1)) * 100)
+
+/* Meals served on site (`on_site`) and delivered (`delivery`), with the
+ * district's meal subsidies. */
+static void add_meals(struct demo *dm, struct facility_in *in, bool on_site, bool delivery)
+{
+    if (on_site) {
+        struct facility_service *s =
+            service(in, "meals", UNIT_MEAL, YUAN(12, 25), 60, 0, "两荤一素一汤，主食不限量");
+        rule(s, "特困老人免费就餐", CLASS(SUBSIDY_TEKUN), 0, 0, false, PAY, 0);
+        rule(s, "低保老人半价", CLASS(SUBSIDY_DIBAO), 0, 0, false, PERCENT_OFF, 50);
+        rule(s, "80岁以上每餐减3元", 0, 80, 0, false, AMOUNT_OFF, 300);
+        rule(s, "失独、优抚老人八折", HONOURED, 0, 0, false, PERCENT_OFF, 20);
+    }
+    if (delivery) {
+        struct facility_service *s =
+            service(in, "meal_delivery", UNIT_MEAL, YUAN(18, 30), 60, 0, "送餐上门，提前一天预订");
+        rule(s, "低保、特困老人半价", POOR, 0, 0, false, PERCENT_OFF, 50);
+        rule(s, "80岁以上独居老人免配送费", 0, 80, 0, true, AMOUNT_OFF, 500);
+        rule(s, "失能老人免配送费", 0, 0, NEEDS_CARE, false, AMOUNT_OFF, 500);
+    }
+}
+
+/* The usual discounts of a care service, and what the poorest pay. */
+static void care_rules(struct facility_service *s)
+{
+    rule(s, "低保、特困老人半价", POOR, 0, 0, false, PERCENT_OFF, 50);
+    rule(s, "失独、优抚老人八折", HONOURED, 0, 0, false, PERCENT_OFF, 20);
+}
+
+static void add_day_care(struct demo *dm, struct facility_in *in)
+{
+    care_rules(service(in, "day_care", UNIT_DAY, YUAN(80, 150), 60, 0, "含午餐、午休和文娱活动"));
+}
+
+static void add_cleaning(struct demo *dm, struct facility_in *in)
+{
+    struct facility_service *s =
+        service(in, "cleaning", UNIT_HOUR, YUAN(40, 60), 60, 0, "居家保洁，2小时起");
+    care_rules(s);
+    rule(s, "80岁以上独居老人每小时减10元", 0, 80, 0, true, AMOUNT_OFF, 1000);
+}
+
+static void add_bathing(struct demo *dm, struct facility_in *in)
+{
+    struct facility_service *s =
+        service(in, "bathing", UNIT_VISIT, YUAN(60, 120), 60, 0, "上门助浴，两名护理员");
+    care_rules(s);
+    rule(s, "失能老人助浴补贴30元", 0, 0, NEEDS_CARE, false, AMOUNT_OFF, 3000);
+}
+
+static void add_respite(struct demo *dm, struct facility_in *in)
+{
+    care_rules(service(in, "respite", UNIT_DAY, YUAN(150, 300), 60, 0, "短期托养，最长30天"));
+}
+
+static void add_rehabilitation(struct demo *dm, struct facility_in *in)
+{
+    care_rules(service(in, "rehabilitation", UNIT_VISIT, YUAN(80, 200), 0, 0, "康复评估与训练"));
+}
+
+static void add_home_nursing(struct demo *dm, struct facility_in *in)
+{
+    care_rules(service(in, "home_nursing", UNIT_VISIT, YUAN(100, 200), 60, NEEDS_CARE,
+                       "上门护理：换药、导尿、压疮护理"));
+}
+
+static void add_escort(struct demo *dm, struct facility_in *in)
+{
+    care_rules(service(in, "medical_escort", UNIT_HOUR, YUAN(50, 80), 60, 0, "陪同就医、取药"));
+}
+
+static void add_psychological(struct demo *dm, struct facility_in *in)
+{
+    struct facility_service *s =
+        service(in, "psychological", UNIT_HOUR, YUAN(100, 200), 60, 0, "心理咨询与精神慰藉");
+    rule(s, "低保、特困老人免费", POOR, 0, 0, false, PAY, 0);
+    rule(s, "失独老人免费", CLASS(SUBSIDY_SHIDU), 0, 0, false, PAY, 0);
+}
+
+static void add_residential(struct demo *dm, struct facility_in *in, bool public_run)
+{
+    struct facility_service *s = service(in, "residential_care", UNIT_MONTH, YUAN(40, 120) * 100,
+                                         60, 0, "床位费与基础护理，护理等级另计");
+    if (public_run)
+        rule(s, "特困人员集中供养", CLASS(SUBSIDY_TEKUN), 0, 0, false, PAY, 0);
+    rule(s, "低保老人每月减1000元", CLASS(SUBSIDY_DIBAO), 0, 0, false, AMOUNT_OFF, 100000);
+    rule(s, "失独、优抚老人九折", HONOURED, 0, 0, false, PERCENT_OFF, 10);
+    rule(s, "失能老人护理补贴每月600元", 0, 0, CARE_BIT(CARE_DEPENDENT), false, AMOUNT_OFF, 60000);
+}
+
+static void add_family_bed(struct demo *dm, struct facility_in *in)
+{
+    struct facility_service *s =
+        service(in, "family_bed", UNIT_MONTH, YUAN(15, 30) * 100, 60, NEEDS_CARE,
+                "家庭养老照护床位：适老化改造、上门照护、远程监测");
+    rule(s, "重度失能老人每月补贴1200元", 0, 0, CARE_BIT(CARE_DEPENDENT), false, AMOUNT_OFF,
+         120000);
+    rule(s, "低保、特困老人半价", POOR, 0, 0, false, PERCENT_OFF, 50);
+}
+
+static void add_health(struct facility_in *in, bool centre)
+{
+    service(in, "health_check", UNIT_VISIT, 0, 65, 0, "65岁以上老人每年一次免费体检");
+    service(in, "chronic_care", UNIT_VISIT, 0, 0, 0, "家庭医生签约，慢病随访");
+    if (centre) {
+        service(in, "rehabilitation", UNIT_VISIT, 3000, 0, 0, "医保报销后自付");
+        service(in, "home_nursing", UNIT_VISIT, 5000, 60, NEEDS_CARE, "家庭病床，医保报销后自付");
+    }
+}
+
+/* ---- placing them ---- */
+
+/* Room for any name the patterns make; the domain refuses the too long. */
+#define DEMO_TEXT_MAX 1024
+
+struct fac_text {
+    char name[DEMO_TEXT_MAX];
+    char registration[FACILITY_REG_MAX + 1];
+    char address[DEMO_TEXT_MAX];
+    char phone[24];
+    char consortium[DEMO_TEXT_MAX];
+};
+
+struct fac_gen {
+    struct demo *dm;
+    struct facility_in *rows;
+    struct fac_text *text;
+    long *lines;
+    int n;
+    long line;
+    int count[FACILITY_KINDS];
+    int *beds; /* of each institution, in order */
+    int64_t institution_beds, institution_free, other_beds;
+    const char *spring_from, *spring_to;
+    char national_from[11], national_to[11];
+    double *street_elderly; /* by index of dm->streets */
+};
+
+static int fac_flush(struct fac_gen *g)
+{
+    if (g->n == 0)
+        return 0;
+    struct facility_import_opts o = {.source = "linli demo"};
+    struct facility_import_report rep;
+    memset(&rep, 0, sizeof rep);
+    struct linli_err err;
+    linli_err_clear(&err);
+    int rc = facilities_import(&g->dm->c->d, &g->dm->c->who, g->rows, g->lines, (size_t)g->n, &o,
+                               &rep, &err);
+    for (int i = 0; rc && i < rep.nerrors; i++)
+        fprintf(stderr, "linli: demo facility %ld, %s: %s\n", rep.errors[i].line,
+                rep.errors[i].field, rep.errors[i].message);
+    facility_import_report_free(&rep);
+    g->n = 0;
+    return rc ? cli_report(&err) : 0;
+}
+
+/* The next row to fill, with its text buffers wired in; NULL when a flush
+ * failed. */
+static struct facility_in *fac_row(struct fac_gen *g, int kind, const char *op, struct fac_text **t)
+{
+    if (g->n == DEMO_FACILITY_BATCH && fac_flush(g))
+        return NULL;
+    struct facility_in *in = &g->rows[g->n];
+    *t = &g->text[g->n];
+    memset(in, 0, sizeof *in);
+    memset(*t, 0, sizeof **t);
+    g->lines[g->n] = ++g->line;
+    g->n++;
+    g->count[kind]++;
+    in->kind = facility_kind_name(kind);
+    in->operator_type = op;
+    in->name = (*t)->name;
+    in->registration = (*t)->registration;
+    in->address = (*t)->address;
+    in->phone = (*t)->phone;
+    in->has_point = true;
+    in->capacity = in->beds_total = in->beds_free = -1;
+    struct rng *r = &g->dm->rng;
+    in->rating_tenths = chance(r, 0.7) ? 35 + rng_below(r, 16) : -1;
+    make_landline(r, (*t)->phone, sizeof(*t)->phone);
+    return in;
+}
+
+/* Fills in the street's consortium, when the facility belongs to one. */
+static void fac_consortium(struct fac_text *t, struct facility_in *in, const struct area *street)
+{
+    if (!street)
+        return;
+    snprintf(t->consortium, sizeof t->consortium, "%s养老服务联合体", street->name);
+    in->consortium = t->consortium;
+}
+
+static void fac_spring_closure(struct fac_gen *g, struct facility_in *in)
+{
+    struct closure *c = &in->closures[in->nclosures++];
+    snprintf(c->from, sizeof c->from, "%s", g->spring_from);
+    snprintf(c->to, sizeof c->to, "%s", g->spring_to);
+    snprintf(c->reason, sizeof c->reason, "春节");
+}
+
+static const char *pick_op(struct rng *r, double p_public, double p_public_private)
+{
+    double u = rng_unit(r);
+    return u < p_public ? "public" : u < p_public + p_public_private ? "public_private" : "private";
+}
+
+static const char *credit_dept(const char *op)
+{
+    return !strcmp(op, "public") ? "12" : "52";
+}
+
+static void round_suffix(char *name, size_t size, int round)
+{
+    if (round > 0) {
+        size_t n = strlen(name);
+        snprintf(name + n, size - n, "（%d）", round + 1);
+    }
+}
+
+/* Community-level facilities of one kind, `k` of them where old people
+ * live (weights w by community). */
+static int community_facilities(struct fac_gen *g, int kind, int k, const double *w)
+{
+    struct demo *dm = g->dm;
+    struct rng *r = &dm->rng;
+    int *pick = malloc((size_t)k * sizeof *pick), *round = malloc((size_t)k * sizeof *round);
+    if (!pick || !round || pick_weighted(r, w, dm->ncommunities, k, pick, round)) {
+        free(pick);
+        free(round);
+        return cli_die("out of memory");
+    }
+    int rc = 0;
+    for (int j = 0; j < k && !rc; j++) {
+        const struct area *a = &dm->communities[pick[j]];
+        const struct area *street = parent_street(dm, a);
+        char cshort[320], sname[320];
+        community_short(a, cshort, sizeof cshort);
+        snprintf(sname, sizeof sname, "%s", street ? street->name : "");
+        double sigma;
+        struct geo_point c = community_centre(dm, a, &sigma);
+        struct fac_text *t;
+        struct facility_in *in;
+        if (kind == FACILITY_INSTITUTION) {
+            const char *op = pick_op(r, 0.25, 0.30);
+            if (!(in = fac_row(g, kind, op, &t))) {
+                rc = 1;
+                break;
+            }
+            const char *brand = brands[rng_below(r, NELEMS(brands))];
+            char place_name[320];
+            snprintf(place_name, sizeof place_name, "%s", cshort);
+            size_t pn = strlen(place_name), sk = strlen("社区");
+            if (pn > sk && !strcmp(place_name + pn - sk, "社区"))
+                place_name[pn - sk] = '\0';
+            if (!strcmp(op, "public"))
+                snprintf(t->name, sizeof t->name, "北京市朝阳区%s养老照料中心", place_name);
+            else
+                snprintf(t->name, sizeof t->name, "北京%s%s%s", brand, place_name,
+                         institution_suffixes[rng_below(r, NELEMS(institution_suffixes))]);
+            make_credit_code(r, chance(r, 0.3) && strcmp(op, "public") ? "91" : credit_dept(op),
+                             t->registration);
+            snprintf(t->address, sizeof t->address, "北京市朝阳区%s%s%d号", sname,
+                     roads[rng_below(r, NELEMS(roads))], 1 + rng_below(r, 300));
+            in->point = place(dm, c, sigma * 1.5);
+            in->beds_total = g->beds[j];
+            in->beds_free = (int)lround(in->beds_total * (0.05 + 0.15 * rng_unit(r)));
+            g->institution_beds += in->beds_total;
+            g->institution_free += in->beds_free;
+            open_on(&in->hours, DAYS_ALL, 0, HM(24, 0));
+            add_residential(dm, in, !strcmp(op, "public"));
+            if (chance(r, 0.3))
+                add_respite(dm, in);
+            if (chance(r, 0.3))
+                add_day_care(dm, in);
+            if (chance(r, 0.4))
+                add_rehabilitation(dm, in);
+            if (chance(r, 0.1)) /* a canteen open to the neighbours */
+                add_meals(dm, in, true, true);
+        } else if (kind == FACILITY_STATION) {
+            const char *op = pick_op(r, 0.05, 0.60);
+            if (!(in = fac_row(g, kind, op, &t))) {
+                rc = 1;
+                break;
+            }
+            snprintf(t->name, sizeof t->name, "%s养老驿站", cshort);
+            make_credit_code(r, credit_dept(op), t->registration);
+            snprintf(t->address, sizeof t->address, "北京市朝阳区%s%s%d号楼一层", sname, cshort,
+                     1 + rng_below(r, 30));
+            in->point = place(dm, c, sigma * 0.5);
+            open_on(&in->hours, DAYS_ALL, HM(8, 0), HM(20, 0));
+            if (chance(r, 0.3))
+                fac_spring_closure(g, in);
+            in->capacity = 20 + rng_below(r, 41);
+            if (chance(r, 0.4)) {
+                in->beds_total = 2 + rng_below(r, 7);
+                in->beds_free = rng_below(r, 3);
+                g->other_beds += in->beds_total;
+                add_respite(dm, in);
+            }
+            add_day_care(dm, in);
+            if (chance(r, 0.45))
+                add_meals(dm, in, true, chance(r, 0.5));
+            if (chance(r, 0.5))
+                add_bathing(dm, in);
+            if (chance(r, 0.5))
+                add_cleaning(dm, in);
+            if (chance(r, 0.3))
+                add_rehabilitation(dm, in);
+            if (chance(r, 0.2))
+                add_psychological(dm, in);
+            if (chance(r, 0.02))
+                in->status = "suspended";
+        } else if (kind == FACILITY_DINING) {
+            const char *op = pick_op(r, 0.10, 0.40);
+            if (!(in = fac_row(g, kind, op, &t))) {
+                rc = 1;
+                break;
+            }
+            snprintf(t->name, sizeof t->name, "%s老年餐桌", cshort);
+            make_credit_code(r, !strcmp(op, "public") ? "12" : "91", t->registration);
+            snprintf(t->address, sizeof t->address, "北京市朝阳区%s%s%d号楼底商", sname, cshort,
+                     1 + rng_below(r, 30));
+            if (chance(r, 0.5))
+                make_mobile(r, t->phone, sizeof t->phone);
+            in->point = place(dm, c, sigma * 0.5);
+            /* Lunch and supper only; a third close on Sundays. */
+            unsigned days = chance(r, 0.33) ? 0x3Fu : DAYS_ALL;
+            open_on(&in->hours, days, HM(11, 0), HM(13, 0));
+            open_on(&in->hours, days, HM(17, 0), HM(18, 30));
+            if (chance(r, 0.6))
+                fac_spring_closure(g, in);
+            if (chance(r, 0.1)) {
+                struct closure *cl = &in->closures[in->nclosures++];
+                snprintf(cl->from, sizeof cl->from, "%s", g->national_from);
+                snprintf(cl->to, sizeof cl->to, "%s", g->national_to);
+                snprintf(cl->reason, sizeof cl->reason, "国庆");
+            }
+            in->capacity = 30 + rng_below(r, 91);
+            add_meals(dm, in, true, chance(r, 0.4));
+            if (chance(r, 0.02))
+                in->status = "suspended";
+        } else { /* FACILITY_HEALTH: a community health station */
+            if (!(in = fac_row(g, kind, "public", &t))) {
+                rc = 1;
+                break;
+            }
+            snprintf(t->name, sizeof t->name, "%s卫生服务站", cshort);
+            make_credit_code(r, "12", t->registration);
+            snprintf(t->address, sizeof t->address, "北京市朝阳区%s%s%d号楼", sname, cshort,
+                     1 + rng_below(r, 30));
+            in->point = place(dm, c, sigma * 0.5);
+            open_on(&in->hours, DAYS_WEEKDAYS, HM(8, 0), HM(17, 0));
+            add_health(in, false);
+        }
+        round_suffix(t->name, sizeof t->name, round[j]);
+        in->area_code = a->code;
+        fac_consortium(t, in, street);
+    }
+    free(pick);
+    free(round);
+    return rc;
+}
+
+/* Street-wide facilities of one kind: `k` of them in the streets `order`
+ * (then again round the streets). */
+static int street_facilities(struct fac_gen *g, int kind, int k, const int *order,
+                             const int *rounds)
+{
+    struct demo *dm = g->dm;
+    struct rng *r = &dm->rng;
+    for (int j = 0; j < k; j++) {
+        const struct area *s = &dm->streets[order[j]];
+        char sshort[320];
+        street_short(s, sshort, sizeof sshort);
+        double sigma;
+        struct geo_point c = street_centre(dm, s, &sigma);
+        struct fac_text *t;
+        struct facility_in *in;
+        if (kind == FACILITY_REGIONAL_CENTRE) {
+            const char *op = chance(r, 0.3) ? "public" : "public_private";
+            if (!(in = fac_row(g, kind, op, &t)))
+                return 1;
+            snprintf(t->name, sizeof t->name, "%s区域养老服务中心", s->name);
+            make_credit_code(r, credit_dept(op), t->registration);
+            snprintf(t->address, sizeof t->address, "北京市朝阳区%s%s%d号", s->name,
+                     roads[rng_below(r, NELEMS(roads))], 1 + rng_below(r, 200));
+            open_on(&in->hours, DAYS_WEEKDAYS, HM(8, 30), HM(17, 30));
+            in->capacity = 80 + rng_below(r, 121);
+            add_day_care(dm, in);
+            add_meals(dm, in, true, true);
+            add_bathing(dm, in);
+            add_cleaning(dm, in);
+            add_rehabilitation(dm, in);
+            add_psychological(dm, in);
+            add_escort(dm, in);
+            add_respite(dm, in);
+        } else if (kind == FACILITY_HEALTH) {
+            if (!(in = fac_row(g, kind, "public", &t)))
+                return 1;
+            snprintf(t->name, sizeof t->name, "北京市朝阳区%s社区卫生服务中心", sshort);
+            make_credit_code(r, "12", t->registration);
+            snprintf(t->address, sizeof t->address, "北京市朝阳区%s%s%d号", s->name,
+                     roads[rng_below(r, NELEMS(roads))], 1 + rng_below(r, 200));
+            open_on(&in->hours, DAYS_WEEKDAYS, HM(8, 0), HM(17, 0));
+            open_on(&in->hours, DAYS_WEEKEND, HM(8, 0), HM(12, 0));
+            add_health(in, true);
+        } else if (kind == FACILITY_FAMILY_BED) {
+            if (!(in = fac_row(g, kind, "private", &t)))
+                return 1;
+            snprintf(t->name, sizeof t->name, "北京%s家庭养老照护服务中心（%s）",
+                     brands[rng_below(r, NELEMS(brands))], sshort);
+            make_credit_code(r, "52", t->registration);
+            snprintf(t->address, sizeof t->address, "北京市朝阳区%s%s%d号", s->name,
+                     roads[rng_below(r, NELEMS(roads))], 1 + rng_below(r, 200));
+            open_on(&in->hours, DAYS_ALL, 0, HM(24, 0));
+            in->capacity = 20 + rng_below(r, 41);
+            in->beds_total = 10 + rng_below(r, 31);
+            in->beds_free = rng_below(r, 6);
+            g->other_beds += in->beds_total;
+            add_family_bed(dm, in);
+            add_home_nursing(dm, in);
+            if (chance(r, 0.5))
+                add_rehabilitation(dm, in);
+        } else { /* FACILITY_PROVIDER */
+            if (!(in = fac_row(g, kind, "private", &t)))
+                return 1;
+            snprintf(t->name, sizeof t->name, "北京%s家政服务有限公司%s服务部",
+                     home_brands[rng_below(r, NELEMS(home_brands))], sshort);
+            make_credit_code(r, "91", t->registration);
+            snprintf(t->address, sizeof t->address, "北京市朝阳区%s%s%d号", s->name,
+                     roads[rng_below(r, NELEMS(roads))], 1 + rng_below(r, 200));
+            make_mobile(r, t->phone, sizeof t->phone);
+            open_on(&in->hours, DAYS_ALL, HM(8, 0), HM(18, 0));
+            in->capacity = 20 + rng_below(r, 81);
+            add_cleaning(dm, in);
+            if (chance(r, 0.6))
+                add_bathing(dm, in);
+            if (chance(r, 0.5))
+                add_meals(dm, in, false, true);
+            if (chance(r, 0.5))
+                add_escort(dm, in);
+            if (chance(r, 0.3))
+                add_home_nursing(dm, in);
+        }
+        round_suffix(t->name, sizeof t->name, rounds[j]);
+        in->area_code = s->code;
+        in->point = place(dm, c, sigma);
+        if (kind != FACILITY_PROVIDER || chance(r, 0.7))
+            fac_consortium(t, in, s);
+    }
+    return 0;
+}
+
+/* The streets in an order: shuffled (weights NULL) or by weight, k of them
+ * (round and round the streets when k is more). */
+static int street_order(struct demo *dm, const double *w, int k, int **order, int **rounds)
+{
+    *order = malloc((size_t)k * sizeof **order);
+    *rounds = malloc((size_t)k * sizeof **rounds);
+    double *ones = malloc((size_t)dm->nstreets * sizeof *ones);
+    if (!*order || !*rounds || !ones) {
+        free(ones);
+        return -1;
+    }
+    for (int i = 0; i < dm->nstreets; i++)
+        ones[i] = 1;
+    int rc = pick_weighted(&dm->rng, w ? w : ones, dm->nstreets, k, *order, *rounds);
+    free(ones);
+    return rc;
+}
+
+static int street_kind(struct fac_gen *g, int kind, int k, const double *w)
+{
+    int *order = NULL, *rounds = NULL;
+    int rc = street_order(g->dm, w, k, &order, &rounds)
+                 ? cli_die("out of memory")
+                 : street_facilities(g, kind, k, order, rounds);
+    free(order);
+    free(rounds);
+    return rc;
+}
+
+/* The beds of `n` institutions into g->beds (malloc'd): at least
+ * DEMO_INSTITUTION_BEDS * scale in all, each DEMO_BEDS_MIN..DEMO_BEDS_MAX,
+ * large homes rarer than small ones. */
+static int institution_beds(struct fac_gen *g, int n)
+{
+    struct rng *r = &g->dm->rng;
+    double target = DEMO_INSTITUTION_BEDS * g->dm->scale * (1.01 + 0.06 * rng_unit(r));
+    double *w = malloc((size_t)n * sizeof *w), sum = 0;
+    g->beds = malloc((size_t)n * sizeof *g->beds);
+    if (!w || !g->beds) {
+        free(w);
+        return cli_die("out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        w[i] = exp(0.7 * rng_normal(r));
+        sum += w[i];
+    }
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        int beds = (int)(w[i] / sum * target);
+        beds = beds < DEMO_BEDS_MIN ? DEMO_BEDS_MIN : beds > DEMO_BEDS_MAX ? DEMO_BEDS_MAX : beds;
+        g->beds[i] = beds;
+        total += beds;
+    }
+    /* Clipping lost some: give it to those with room, round and round. */
+    for (int pass = 0; pass < 100 && total < (int64_t)target; pass++)
+        for (int i = 0; i < n && total < (int64_t)target; i++) {
+            int add = g->beds[i] + 10 <= DEMO_BEDS_MAX ? 10 : 0;
+            g->beds[i] += add;
+            total += add;
+        }
+    free(w);
+    return 0;
+}
+
+static int facilities(struct demo *dm, struct fac_gen *g)
+{
+    if (dm->nstreets <= 0 || dm->ncommunities <= 0)
+        return cli_die("no streets or communities to place the facilities in");
+    int rc = 0;
+    int n_comm = dm->ncommunities;
+    double *w = malloc((size_t)(n_comm > 0 ? n_comm : 1) * sizeof *w);
+    double *far = malloc((size_t)(n_comm > 0 ? n_comm : 1) * sizeof *far);
+    g->street_elderly = calloc((size_t)(dm->nstreets > 0 ? dm->nstreets : 1), sizeof(double));
+    g->rows = calloc(DEMO_FACILITY_BATCH, sizeof *g->rows);
+    g->text = calloc(DEMO_FACILITY_BATCH, sizeof *g->text);
+    g->lines = calloc(DEMO_FACILITY_BATCH, sizeof *g->lines);
+    if (!w || !far || !g->street_elderly || !g->rows || !g->text || !g->lines)
+        rc = cli_die("out of memory");
+    /* Where old people live, and how far out each community lies. */
+    double far_max = 1;
+    for (int i = 0; !rc && i < n_comm; i++) {
+        const struct area *a = &dm->communities[i];
+        w[i] = a->elderly > 0 ? (double)a->elderly : 0.5;
+        double sigma;
+        far[i] = geo_distance_m(community_centre(dm, a, &sigma), dm->district.point);
+        if (far[i] > far_max)
+            far_max = far[i];
+        for (int s = 0; s < dm->nstreets; s++)
+            if (!strcmp(dm->streets[s].code, a->parent_code))
+                g->street_elderly[s] += w[i];
+    }
+    /* Spring Festival: the next one not over yet; National Day likewise. */
+    int ns = NELEMS(spring_festival), f = 0;
+    char today[11];
+    unsigned ty = (unsigned)dm->today / 10000u % 10000u, tmd = (unsigned)dm->today % 10000u;
+    snprintf(today, sizeof today, "%04u-%02u-%02u", ty, tmd / 100u % 100u, tmd % 100u);
+    while (f < ns - 1 && strcmp(spring_festival[f][1], today) < 0)
+        f++;
+    g->spring_from = spring_festival[f][0];
+    g->spring_to = spring_festival[f][1];
+    unsigned ny = (ty + (tmd > 1007u)) % 10000u;
+    snprintf(g->national_from, sizeof g->national_from, "%04u-10-01", ny);
+    snprintf(g->national_to, sizeof g->national_to, "%04u-10-07", ny);
+
+    /* Institutions: more on the outskirts, where land is. */
+    if (!rc) {
+        double *wi = malloc((size_t)(n_comm > 0 ? n_comm : 1) * sizeof *wi);
+        if (!wi)
+            rc = cli_die("out of memory");
+        for (int i = 0; !rc && i < n_comm; i++) {
+            double out = far[i] / far_max;
+            wi[i] = sqrt(w[i]) * (0.15 + out * out) *
+                    (!strcmp(dm->communities[i].kind, "village") ? 1.5 : 1.0);
+        }
+        int k = demo_count(DEMO_INSTITUTIONS, dm->scale);
+        if (!rc)
+            rc = institution_beds(g, k);
+        if (!rc)
+            rc = community_facilities(g, FACILITY_INSTITUTION, k, wi);
+        free(wi);
+    }
+    if (!rc)
+        rc = community_facilities(g, FACILITY_STATION, demo_count(DEMO_ELDER_STATIONS, dm->scale),
+                                  w);
+    if (!rc)
+        rc = community_facilities(g, FACILITY_DINING, demo_count(DEMO_DINING_TABLES, dm->scale), w);
+    if (!rc)
+        rc = street_kind(g, FACILITY_REGIONAL_CENTRE, demo_count(DEMO_REGIONAL_CENTRES, dm->scale),
+                         NULL);
+    if (!rc)
+        rc = street_kind(g, FACILITY_HEALTH, demo_count(DEMO_HEALTH_CENTRES, dm->scale), NULL);
+    if (!rc)
+        rc = community_facilities(g, FACILITY_HEALTH, demo_count(DEMO_HEALTH_STATIONS, dm->scale),
+                                  w);
+    if (!rc)
+        rc = street_kind(g, FACILITY_FAMILY_BED, demo_count(DEMO_FAMILY_BED_PROVIDERS, dm->scale),
+                         g->street_elderly);
+    if (!rc)
+        rc = street_kind(g, FACILITY_PROVIDER, demo_count(DEMO_PROVIDERS, dm->scale),
+                         g->street_elderly);
+    if (!rc)
+        rc = fac_flush(g);
+    free(w);
+    free(far);
+    free(g->street_elderly);
+    free(g->beds);
+    free(g->rows);
+    free(g->text);
+    free(g->lines);
+    return rc;
+}
+
 int cli_demo(struct cli *c, int argc, char **argv)
 {
     if (cli_check_opts(argc, argv, (const char *const[]){"--seed=", "--scale=", "--dir=", NULL}))
@@ -596,6 +1437,22 @@ int cli_demo(struct cli *c, int argc, char **argv)
                "60+, %d social-work centres and stations, %d support teams, in %.1f s.\n",
                seed, scale, dm.nstreets, dm.ncommunities, (long long)dm.people_total, nstations,
                nteams, (double)(clock_mono_us() - t0) / 1e6);
+    struct fac_gen g = {.dm = &dm};
+    int64_t t1 = clock_mono_us();
+    if (!rc)
+        rc = facilities(&dm, &g);
+    if (!rc) {
+        int centres = g.count[FACILITY_REGIONAL_CENTRE];
+        printf("Elderly services: %d institutions (%lld beds, %lld free), %d care stations, %d "
+               "dining tables, %d regional centres in %d of %d streets, %d health centres and "
+               "stations, %d family-bed providers (%lld family and station beds), %d home-service "
+               "providers, in %.1f s.\n",
+               g.count[FACILITY_INSTITUTION], (long long)g.institution_beds,
+               (long long)g.institution_free, g.count[FACILITY_STATION], g.count[FACILITY_DINING],
+               centres, centres < dm.nstreets ? centres : dm.nstreets, dm.nstreets,
+               g.count[FACILITY_HEALTH], g.count[FACILITY_FAMILY_BED], (long long)g.other_beds,
+               g.count[FACILITY_PROVIDER], (double)(clock_mono_us() - t1) / 1e6);
+    }
     free(districts);
     free(dm.streets);
     free(dm.communities);

@@ -31,6 +31,10 @@ static const struct kind import_kinds[] = {
     {"people", cli_import_people,
      "import people FILE [--skip-bad] [--crs wgs84|gcj02]\n                                "
      "residents' profiles (CSV)"},
+    {"facilities", cli_import_facilities,
+     "import facilities FILE [--skip-bad] [--dry-run]\n"
+     "                                elderly-service facilities (CSV); a leading ' before\n"
+     "                                = + - @ in a text cell (the export's guard) is dropped"},
 };
 static const struct kind export_kinds[] = {
     {"stations", cli_export_stations,
@@ -38,6 +42,10 @@ static const struct kind export_kinds[] = {
     {"people", cli_export_people,
      "export people [--community CODE] [FILE|-]\n                                residents' "
      "profiles as CSV, unmasked"},
+    {"facilities", cli_export_facilities,
+     "export facilities [FILE|-] [--area CODE] [--kind KIND] [--crs wgs84|gcj02]\n"
+     "                                the facilities as CSV; text that starts with = + - @ gets a\n"
+     "                                leading ' against spreadsheet formulas"},
     {NULL, NULL, NULL},
 };
 

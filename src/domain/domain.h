@@ -5,10 +5,12 @@
 #define LINLI_DOMAIN_H
 
 #include "base/bus.h"
+#include "geo/walk.h"
 #include "store/store.h"
 
 struct auth;
 struct boundary;
+struct directory;
 
 struct domain {
     struct store *store;
@@ -17,6 +19,11 @@ struct domain {
     /* The district's outline (WGS-84) and its code, when loaded; NULL otherwise. */
     struct boundary *boundary;
     char boundary_code[13];
+    /* The searchable copy of the service directory, made on first use
+     * (directory.h); freed by directory_close. */
+    struct directory *directory;
+    /* Walking-time settings; zero = the defaults of walk.h. */
+    double walk_detour, walk_speed;
 };
 
 /* Publishes `payload` (reference taken) on the bus if there is one. */

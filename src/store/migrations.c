@@ -11,6 +11,7 @@
 extern const char registry_schema_sql[]; /* src/domain/registry_schema.c */
 extern const char stations_schema_sql[]; /* src/domain/stations_schema.c */
 extern const char people_schema_sql[];   /* src/domain/people_schema.c */
+extern const char directory_schema_sql[]; /* src/domain/directory_schema.c */
 
 const struct migration store_migrations[] = {
     {1, "accounts, sessions, audit log, idempotency keys",
@@ -65,6 +66,7 @@ const struct migration store_migrations[] = {
     {2, "areas and their history", registry_schema_sql},
     {3, "social-work stations and support teams", stations_schema_sql},
     {4, "residents and emergency contacts", people_schema_sql},
+    {5, "the service catalogue and facilities", directory_schema_sql},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

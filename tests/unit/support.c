@@ -1,6 +1,8 @@
 /* support.c - fixture helpers shared by the unit tests (see support.h). */
 #include "support.h"
 
+#include "domain/directory.h"
+
 #include "base/bus.h"
 #include "domain/users.h"
 
@@ -77,6 +79,7 @@ int open_domain(struct domain *d, const char *db, const struct auth_options *ao,
 
 void close_domain(struct domain *d)
 {
+    directory_close(d);
     store_close(d->store);
     auth_free(d->auth);
     bus_free(d->bus);
