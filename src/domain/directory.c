@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IMPORT_ROWS_MAX 20000
+#define IMPORT_ROWS_MAX   20000
 #define REPORT_ERRORS_MAX 100
 
 /* ---- who may write ---- */
@@ -644,8 +644,8 @@ static void facility_as_input(const struct facility *f, struct facility_in *in)
 static void apply_patch(struct facility_in *in, const struct facility_patch *p)
 {
     const struct facility_in *v = &p->v;
-#define TAKE(flag, field)                                                                      \
-    if (p->flag)                                                                               \
+#define TAKE(flag, field)                                                                          \
+    if (p->flag)                                                                                   \
     in->field = v->field
     TAKE(set_kind, kind);
     TAKE(set_operator_type, operator_type);
@@ -680,8 +680,8 @@ static void apply_patch(struct facility_in *in, const struct facility_patch *p)
 static json_t *changes(const struct facility *a, const struct facility *b)
 {
     json_t *out = json_array();
-#define DIFF(cond, name)                                                                       \
-    if (cond)                                                                                  \
+#define DIFF(cond, name)                                                                           \
+    if (cond)                                                                                      \
     json_array_append_new(out, json_string(name))
     DIFF(a->kind != b->kind, "kind");
     DIFF(a->operator_type != b->operator_type, "operator_type");
@@ -812,16 +812,16 @@ int facilities_get(struct domain *d, int64_t id, struct facility *out, struct li
     int rc = store_read(d->store, get_job, &a, err);
     if (rc)
         return rc;
-    return a.found ? LINLI_OK : linli_fail(err, LINLI_ENOTFOUND, "No facility %lld.", (long long)id);
+    return a.found ? LINLI_OK
+                   : linli_fail(err, LINLI_ENOTFOUND, "No facility %lld.", (long long)id);
 }
 
-static const char SQL_LIST[] =
-    "SELECT " DIRECTORY__COLUMNS DIRECTORY__FROM
-    "WHERE f.id > ?1 AND (?2 IS NULL OR f.area_code BETWEEN ?2 AND ?3)"
-    " AND (?4 IS NULL OR f.kind = ?4) AND (?5 IS NULL OR f.status = ?5)"
-    " AND (?6 IS NULL OR EXISTS (SELECT 1 FROM facility_services s"
-    "   WHERE s.facility_id = f.id AND s.code = ?6))"
-    " ORDER BY f.id LIMIT ?7";
+static const char SQL_LIST[] = "SELECT " DIRECTORY__COLUMNS DIRECTORY__FROM
+                               "WHERE f.id > ?1 AND (?2 IS NULL OR f.area_code BETWEEN ?2 AND ?3)"
+                               " AND (?4 IS NULL OR f.kind = ?4) AND (?5 IS NULL OR f.status = ?5)"
+                               " AND (?6 IS NULL OR EXISTS (SELECT 1 FROM facility_services s"
+                               "   WHERE s.facility_id = f.id AND s.code = ?6))"
+                               " ORDER BY f.id LIMIT ?7";
 
 struct list_args {
     const struct facility_filter *f;
@@ -974,8 +974,8 @@ static int service_job(struct store_conn *c, void *arg, struct linli_err *err)
         return store_fail(c, rc, "adding a service", err);
     if (sqlite3_changes(store_db(c)) == 0)
         return linli_fail(err, LINLI_ECONFLICT,
-                          "The catalogue already has \"%s\" or is full (%d services).",
-                          j->s->code, CATALOGUE_MAX);
+                          "The catalogue already has \"%s\" or is full (%d services).", j->s->code,
+                          CATALOGUE_MAX);
     if ((rc = bump_rev(c, &rev, err)))
         return rc;
     json_t *detail = json_pack("{s:s, s:s}", "code", j->s->code, "name_zh", j->s->name_zh);
@@ -1082,10 +1082,9 @@ static int import_job(struct store_conn *c, void *arg, struct linli_err *err)
         else
             j->rep->created++;
     }
-    json_t *detail = json_pack("{s:I, s:I, s:I, s:s}", "rows", (json_int_t)j->rep->rows,
-                               "created", (json_int_t)j->rep->created, "updated",
-                               (json_int_t)j->rep->updated, "source",
-                               j->o->source ? j->o->source : "");
+    json_t *detail = json_pack("{s:I, s:I, s:I, s:s}", "rows", (json_int_t)j->rep->rows, "created",
+                               (json_int_t)j->rep->created, "updated", (json_int_t)j->rep->updated,
+                               "source", j->o->source ? j->o->source : "");
     rc = audit_append(c, j->who, "facility.import", "facilities", detail, err);
     json_decref(detail);
     return rc;

@@ -38,25 +38,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FACILITY_NAME_MAX        64  /* characters */
-#define FACILITY_ADDRESS_MAX     128 /* characters */
-#define FACILITY_REG_MAX         64  /* characters of a registration number */
-#define FACILITY_CONSORTIUM_MAX  64  /* characters */
-#define FACILITY_SERVICES_MAX    12  /* services per facility */
-#define FACILITY_SPANS_MAX       4   /* opening spans per day */
-#define FACILITY_CLOSURES_MAX    16  /* holiday closures per facility */
-#define FACILITY_CLOSURE_WHY_MAX 32  /* characters */
-#define SERVICE_RULES_MAX        6   /* subsidy rules per service */
-#define SERVICE_NOTE_MAX         48  /* characters */
-#define RULE_LABEL_MAX           24  /* characters */
-#define SERVICE_CODE_MAX         31  /* bytes: [a-z0-9_] */
-#define SERVICE_NAME_MAX         32  /* characters */
-#define CATALOGUE_MAX            64  /* services in the catalogue */
+#define FACILITY_NAME_MAX        64        /* characters */
+#define FACILITY_ADDRESS_MAX     128       /* characters */
+#define FACILITY_REG_MAX         64        /* characters of a registration number */
+#define FACILITY_CONSORTIUM_MAX  64        /* characters */
+#define FACILITY_SERVICES_MAX    12        /* services per facility */
+#define FACILITY_SPANS_MAX       4         /* opening spans per day */
+#define FACILITY_CLOSURES_MAX    16        /* holiday closures per facility */
+#define FACILITY_CLOSURE_WHY_MAX 32        /* characters */
+#define SERVICE_RULES_MAX        6         /* subsidy rules per service */
+#define SERVICE_NOTE_MAX         48        /* characters */
+#define RULE_LABEL_MAX           24        /* characters */
+#define SERVICE_CODE_MAX         31        /* bytes: [a-z0-9_] */
+#define SERVICE_NAME_MAX         32        /* characters */
+#define CATALOGUE_MAX            64        /* services in the catalogue */
 #define PRICE_MAX_FEN            100000000 /* 1,000,000 yuan */
 #define FACILITIES_PAGE_MAX      500
-#define DIRECTORY_HITS_MAX       200  /* most hits of one search */
-#define DIRECTORY_MINUTES_MAX    120  /* longest walk a search or report accepts */
-#define DIRECTORY_SERVED_KM      50   /* how far outside the district's outline a query may be */
+#define DIRECTORY_HITS_MAX       200 /* most hits of one search */
+#define DIRECTORY_MINUTES_MAX    120 /* longest walk a search or report accepts */
+#define DIRECTORY_SERVED_KM      50  /* how far outside the district's outline a query may be */
 
 enum facility_kind {
     FACILITY_INSTITUTION,     /* 养老机构: residential care, with beds */
@@ -118,9 +118,9 @@ struct subsidy_rule {
 
 struct facility_service {
     char code[SERVICE_CODE_MAX + 1];
-    int64_t price_fen; /* 0 = free */
-    int unit;          /* enum price_unit */
-    int age_min;       /* whom it serves: 0 = any age */
+    int64_t price_fen;    /* 0 = free */
+    int unit;             /* enum price_unit */
+    int age_min;          /* whom it serves: 0 = any age */
     unsigned care_levels; /* CARE_BIT()s; 0 = any */
     char note[SERVICE_NOTE_MAX * 4 + 1];
     int nrules;
@@ -150,7 +150,7 @@ struct facility {
     char name[FACILITY_NAME_MAX * 4 + 1];
     char registration[FACILITY_REG_MAX * 4 + 1];
     char address[FACILITY_ADDRESS_MAX * 4 + 1];
-    struct geo_point point; /* WGS-84; every facility has one */
+    struct geo_point point;                /* WGS-84; every facility has one */
     char area_code[AREA_CODE_LEN + 1];     /* a community, or a street for street-wide ones */
     char area_name[AREA_NAME_MAX * 4 + 1]; /* filled on reads */
     char street_code[AREA_CODE_LEN + 1];   /* the street of the area; filled on reads */
@@ -159,9 +159,9 @@ struct facility {
     struct week_hours hours;
     int nclosures;
     struct closure closures[FACILITY_CLOSURES_MAX];
-    int capacity;   /* seats, places or clients a day; -1 = not given */
-    int beds_total; /* -1 = not given (kinds without beds) */
-    int beds_free;  /* -1 = not given; <= beds_total */
+    int capacity;      /* seats, places or clients a day; -1 = not given */
+    int beds_total;    /* -1 = not given (kinds without beds) */
+    int beds_free;     /* -1 = not given; <= beds_total */
     int rating_tenths; /* 0..50 (4.5 stars = 45), -1 = not rated */
     char consortium[FACILITY_CONSORTIUM_MAX * 4 + 1]; /* the street's 联合体, "" = none */
     int64_t created_at, updated_at;
@@ -186,16 +186,16 @@ int price_parse_yuan(double yuan, int64_t *fen);
 
 /* Who is asking for a service: an anonymous profile or a person's. */
 struct match_profile {
-    int age;          /* -1 = not known */
-    int care_level;   /* enum care_level of people.h */
+    int age;        /* -1 = not known */
+    int care_level; /* enum care_level of people.h */
     bool living_alone;
     int subsidy_class; /* enum subsidy_class, or -1 = none */
 };
 
 /* Whether `p` is among those `s` serves (its age_min and care levels); when
  * not, `why` says which condition fails. */
-bool service_serves(const struct facility_service *s, const struct match_profile *p,
-                    char *why, size_t size);
+bool service_serves(const struct facility_service *s, const struct match_profile *p, char *why,
+                    size_t size);
 /* What `p` pays for one unit of `s`: the lowest price any applicable rule
  * gives (rules do not add up), never below 0. *rule is the index of that
  * rule, or -1 when none applies. */
@@ -207,7 +207,7 @@ struct service_def {
     char code[SERVICE_CODE_MAX + 1];
     char name_zh[SERVICE_NAME_MAX * 4 + 1];
     char name_en[SERVICE_NAME_MAX * 4 + 1];
-    int unit; /* the usual unit, a hint for forms */
+    int unit;           /* the usual unit, a hint for forms */
     int64_t facilities; /* open facilities offering it; filled by services_list */
 };
 
@@ -245,8 +245,8 @@ struct facility_in {
 /* A change: fields whose set_ flag is true take their value from `v`. */
 struct facility_patch {
     bool set_kind, set_operator_type, set_status, set_name, set_registration, set_address,
-        set_area_code, set_phone, set_consortium, set_point, set_hours, set_closures,
-        set_capacity, set_beds_total, set_beds_free, set_rating, set_services;
+        set_area_code, set_phone, set_consortium, set_point, set_hours, set_closures, set_capacity,
+        set_beds_total, set_beds_free, set_rating, set_services;
     struct facility_in v;
 };
 
@@ -385,42 +385,41 @@ struct directory_hit {
  * district outline (when one is loaded), minutes in (0, DIRECTORY_MINUTES_MAX],
  * service known, max_price without service. Field errors are named "near",
  * "minutes", "service", "max_price", ... */
-int directory_query_check(struct domain *d, const struct directory_query *q,
-                          struct linli_err *err);
+int directory_query_check(struct domain *d, const struct directory_query *q, struct linli_err *err);
 
 /* The open (not closed; suspended ones too, marked not open) facilities
  * matching `q`, by walking time, then price of the queried service, then id.
  * *hits malloc'd. */
-int directory_search(struct domain *d, const struct directory_query *q,
-                     struct directory_hit **hits, int *n, struct linli_err *err);
+int directory_search(struct domain *d, const struct directory_query *q, struct directory_hit **hits,
+                     int *n, struct linli_err *err);
 
 /* ---- a personal match ---- */
 
 struct match_request {
-    int64_t person_id;         /* > 0: a stored person (the caller must be allowed
-                                  to read them); else the anonymous profile below */
+    int64_t person_id; /* > 0: a stored person (the caller must be allowed
+                          to read them); else the anonymous profile below */
     struct match_profile profile;
     bool has_origin;
-    struct geo_point origin;   /* required for an anonymous profile; a person's home otherwise */
-    const char *community;     /* or a community code as the origin */
-    int64_t budget_fen;        /* -1 = no budget */
+    struct geo_point origin; /* required for an anonymous profile; a person's home otherwise */
+    const char *community;   /* or a community code as the origin */
+    int64_t budget_fen;      /* -1 = no budget */
     int nneeds;
     const char *needs[FACILITY_SERVICES_MAX]; /* catalogue codes; none = from the profile */
-    double minutes;            /* how far to look; 0 = 30 */
-    int limit;                 /* results; 0 = 10 */
+    double minutes;                           /* how far to look; 0 = 30 */
+    int limit;                                /* results; 0 = 10 */
 };
 
 struct match_result {
     struct facility f;
     int service_index;
     double dist_m, walk_minutes;
-    bool eligible;         /* serves this profile */
-    bool has_capacity;     /* a free bed when the service needs one; true otherwise */
+    bool eligible;     /* serves this profile */
+    bool has_capacity; /* a free bed when the service needs one; true otherwise */
     bool within_budget;
     int64_t price_fen, pay_fen;
-    int rule;              /* the subsidy rule applied, or -1 */
-    double score;          /* lower is better */
-    char reasons[4][160];  /* distance, eligibility, capacity, price: short Chinese/English text */
+    int rule;             /* the subsidy rule applied, or -1 */
+    double score;         /* lower is better */
+    char reasons[4][160]; /* distance, eligibility, capacity, price: short Chinese/English text */
     int nreasons;
 };
 
@@ -459,8 +458,8 @@ struct service_coverage {
  * caller's scope) can walk to an open facility offering `service` within
  * `minutes`, counted per area of `level`. Staff roles only. */
 int directory_coverage(struct domain *d, const struct principal *who, const char *service,
-                    double minutes, int level, int age_min, const char *area,
-                    struct service_coverage *out, struct linli_err *err);
+                       double minutes, int level, int age_min, const char *area,
+                       struct service_coverage *out, struct linli_err *err);
 void service_coverage_free(struct service_coverage *r);
 
 struct uncovered_person {
@@ -475,9 +474,9 @@ struct uncovered_person {
 /* People out of reach (as above), by id, for roles that may read people, in
  * scope; paged like the people search. */
 int directory_uncovered(struct domain *d, const struct principal *who, const char *service,
-                       double minutes, int age_min, const char *area, int64_t after_id, int limit,
-                       struct uncovered_person **items, int *n, int64_t *next,
-                       struct linli_err *err);
+                        double minutes, int age_min, const char *area, int64_t after_id, int limit,
+                        struct uncovered_person **items, int *n, int64_t *next,
+                        struct linli_err *err);
 
 enum candidate_source { CANDIDATES_COMMUNITIES, CANDIDATES_GRID, CANDIDATES_GIVEN };
 
@@ -489,13 +488,13 @@ struct site_candidate {
 
 struct site_plan_request {
     const char *service;
-    int count;       /* 1..100 sites to place */
+    int count; /* 1..100 sites to place */
     double minutes;
-    int age_min;     /* 0 = 60 */
+    int age_min;      /* 0 = 60 */
     const char *area; /* only people and candidates in this area; NULL = the district */
-    int source;      /* enum candidate_source */
-    int grid_m;      /* grid spacing, 100..5000 (0 = 500) */
-    int ncandidates; /* CANDIDATES_GIVEN */
+    int source;       /* enum candidate_source */
+    int grid_m;       /* grid spacing, 100..5000 (0 = 500) */
+    int ncandidates;  /* CANDIDATES_GIVEN */
     const struct site_candidate *candidates;
 };
 
@@ -517,8 +516,9 @@ struct site_plan {
  * within reach within `minutes` (ties: the lower candidate index), until
  * `count` sites are placed or no candidate gains anyone. Admin, district and
  * street staff (in scope). */
-int directory_plan_sites(struct domain *d, const struct principal *who, const struct site_plan_request *r,
-               struct site_plan *out, struct linli_err *err);
+int directory_plan_sites(struct domain *d, const struct principal *who,
+                         const struct site_plan_request *r, struct site_plan *out,
+                         struct linli_err *err);
 void site_plan_free(struct site_plan *p);
 
 #endif

@@ -100,8 +100,7 @@ void directory_walk_model(const struct domain *d, struct walk_model *out)
 static int put_facility(struct directory *dir, const struct facility *f, struct linli_err *err)
 {
     if (f->id <= 0 || f->id > DIRECTORY_ID_MAX)
-        return linli_fail(err, LINLI_EIO, "Facility id %lld is out of range.",
-                          (long long)f->id);
+        return linli_fail(err, LINLI_EIO, "Facility id %lld is out of range.", (long long)f->id);
     size_t id = (size_t)f->id;
     if (id >= dir->cap) {
         size_t cap = dir->cap ? dir->cap : 1024;

@@ -12,13 +12,13 @@
 #define DIRECTORY_ID_MAX 50000000 /* facility ids the memory copy can hold */
 
 /* The columns of a facility as read, with its area's and street's names. */
-#define DIRECTORY__COLUMNS                                                                     \
-    "f.id, f.kind, f.operator_type, f.status, f.name, f.registration, f.address, f.lat, "      \
-    "f.lon, f.area_code, f.phone, f.hours, f.closures, f.capacity, f.beds_total, f.beds_free, " \
-    "f.rating_tenths, f.consortium, f.services, f.created_at, f.updated_at, a.name, "          \
+#define DIRECTORY__COLUMNS                                                                         \
+    "f.id, f.kind, f.operator_type, f.status, f.name, f.registration, f.address, f.lat, "          \
+    "f.lon, f.area_code, f.phone, f.hours, f.closures, f.capacity, f.beds_total, f.beds_free, "    \
+    "f.rating_tenths, f.consortium, f.services, f.created_at, f.updated_at, a.name, "              \
     "st.code, st.name"
-#define DIRECTORY__FROM                                                                        \
-    " FROM facilities f JOIN areas a ON a.code = f.area_code"                                 \
+#define DIRECTORY__FROM                                                                            \
+    " FROM facilities f JOIN areas a ON a.code = f.area_code"                                      \
     " LEFT JOIN areas st ON st.code = (CASE WHEN a.level = 2 THEN a.parent_code ELSE a.code END) "
 
 /* Fills `f` from a row of DIRECTORY__COLUMNS. -1 when its stored hours,
@@ -39,8 +39,7 @@ const struct facility *directory__find(const struct directory *dir, int64_t id);
 const struct spindex *directory__spindex(const struct directory *dir);
 size_t directory__copy_facility(struct facility *dst, const struct facility *src);
 /* The catalogue (at most CATALOGUE_MAX entries) into `out`. */
-int directory__catalogue(struct domain *d, struct service_def *out, int *n,
-                         struct linli_err *err);
+int directory__catalogue(struct domain *d, struct service_def *out, int *n, struct linli_err *err);
 
 /* Brings the memory copy up to date (directory_refresh) and copies the
  * points of the facilities that are open (status open) and offer `service`

@@ -35,7 +35,7 @@ static const struct name_pair statuses[FACILITY_STATUSES] = {
 static const struct name_pair units[UNIT_UNITS] = {
     {"meal", "餐"}, {"hour", "小时"}, {"visit", "次"}, {"day", "天"}, {"month", "月"}};
 static const struct name_pair subsidies[SUBSIDY_CLASSES] = {
-    {"dibao", "低保"},  {"tekun", "特困"}, {"low_income", "低收入"},
+    {"dibao", "低保"}, {"tekun", "特困"}, {"low_income", "低收入"},
     {"shidu", "失独"}, {"youfu", "优抚"}, {"other", "其他"}};
 
 static int pair_parse(const struct name_pair *p, int n, const char *text, int *out)
@@ -166,8 +166,7 @@ static int day_parse(const char *s, size_t len)
 static int add_span(struct week_hours *h, int d, struct time_span span, char *why, size_t size)
 {
     if (h->nspans[d] == FACILITY_SPANS_MAX) {
-        snprintf(why, size, "%s has more than %d opening spans", day_names[d],
-                 FACILITY_SPANS_MAX);
+        snprintf(why, size, "%s has more than %d opening spans", day_names[d], FACILITY_SPANS_MAX);
         return -1;
     }
     int i = h->nspans[d];
@@ -353,8 +352,7 @@ bool facility_open_at(const struct facility *f, int64_t t)
         if (strcmp(date, f->closures[i].from) >= 0 && strcmp(date, f->closures[i].to) <= 0)
             return false;
     for (int i = 0; i < f->hours.nspans[weekday]; i++)
-        if (minute >= f->hours.spans[weekday][i].open &&
-            minute < f->hours.spans[weekday][i].close)
+        if (minute >= f->hours.spans[weekday][i].open && minute < f->hours.spans[weekday][i].close)
             return true;
     return false;
 }
@@ -396,8 +394,7 @@ bool service_serves(const struct facility_service *s, const struct match_profile
 
 static bool rule_applies(const struct subsidy_rule *r, const struct match_profile *p)
 {
-    if (r->classes &&
-        (p->subsidy_class < 0 || !(r->classes & (1u << (unsigned)p->subsidy_class))))
+    if (r->classes && (p->subsidy_class < 0 || !(r->classes & (1u << (unsigned)p->subsidy_class))))
         return false;
     if (r->age_min > 0 && (p->age < 0 || p->age < r->age_min))
         return false;

@@ -27,16 +27,19 @@ void directory__check_point(struct domain *d, const char *field, struct geo_poin
     if (!d->boundary || boundary_bbox(d->boundary, &lo, &hi))
         return;
     /* The distance from the point to the outline's bounding box. */
-    struct geo_point q = {p.lat < lo.lat ? lo.lat : p.lat > hi.lat ? hi.lat : p.lat,
-                          p.lon < lo.lon ? lo.lon : p.lon > hi.lon ? hi.lon : p.lon};
+    struct geo_point q = {p.lat < lo.lat   ? lo.lat
+                          : p.lat > hi.lat ? hi.lat
+                                           : p.lat,
+                          p.lon < lo.lon   ? lo.lon
+                          : p.lon > hi.lon ? hi.lon
+                                           : p.lon};
     double km = geo_distance_m(p, q) / 1000.0;
     if (km > DIRECTORY_SERVED_KM)
         linli_field(err, field, "%.5f,%.5f is %.0f km outside the district served", p.lat, p.lon,
                     km);
 }
 
-int directory_query_check(struct domain *d, const struct directory_query *q,
-                          struct linli_err *err)
+int directory_query_check(struct domain *d, const struct directory_query *q, struct linli_err *err)
 {
     struct linli_err e;
     linli_err_clear(&e);
@@ -102,8 +105,8 @@ static int hit_cmp(const void *a, const void *b)
     return x->f.id < y->f.id ? -1 : x->f.id > y->f.id;
 }
 
-int directory_search(struct domain *d, const struct directory_query *q,
-                     struct directory_hit **hits, int *n, struct linli_err *err)
+int directory_search(struct domain *d, const struct directory_query *q, struct directory_hit **hits,
+                     int *n, struct linli_err *err)
 {
     *hits = NULL;
     *n = 0;
@@ -125,7 +128,8 @@ int directory_search(struct domain *d, const struct directory_query *q,
          * the same whole minute as the last of them (a cheaper one may). */
         struct spindex_hit *near = malloc((size_t)q->limit * sizeof *near);
         size_t nn = 0;
-        rc = !near ? -1 : spindex_nearest(ix, q->origin, (size_t)q->limit, 0, keep, &ctx, near, &nn);
+        rc =
+            !near ? -1 : spindex_nearest(ix, q->origin, (size_t)q->limit, 0, keep, &ctx, near, &nn);
         if (!rc && nn) {
             double last = ceil(m.minutes_for(&m, near[nn - 1].dist_m) - 1e-9);
             rc = spindex_within(ix, q->origin, m.reach_m(&m, last) + 1e-6, keep, &ctx, &cand,

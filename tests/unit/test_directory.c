@@ -20,9 +20,9 @@
 #define C4       "110105002001"
 
 /* 2026-11-25 is a Wednesday; 10:00 in Beijing is 02:00 UTC. */
-#define WED_10H  1795572000LL
-#define HOUR     3600LL
-#define DAY      86400LL
+#define WED_10H 1795572000LL
+#define HOUR    3600LL
+#define DAY     86400LL
 
 /* ---- pure rules ---- */
 
@@ -31,10 +31,9 @@ static void week_hours_parse_and_format_round_trip(void **state)
     (void)state;
     struct week_hours h;
     char why[160], text[256];
-    assert_int_equal(
-        hours_parse_week("mon-fri 08:00-12:00,13:00-18:00; sat,sun 09:00-17:00", &h, why,
-                         sizeof why),
-        0);
+    assert_int_equal(hours_parse_week("mon-fri 08:00-12:00,13:00-18:00; sat,sun 09:00-17:00", &h,
+                                      why, sizeof why),
+                     0);
     assert_int_equal(h.nspans[0], 2);
     assert_int_equal(h.spans[0][1].open, 13 * 60);
     assert_int_equal(h.nspans[6], 1);
@@ -56,11 +55,16 @@ static void week_hours_parse_and_format_round_trip(void **state)
     hours_format_week(&h, text, sizeof text);
     assert_string_equal(text, "mon 10:30-13:00; wed 10:30-13:00");
 
-    static const char *const bad[] = {"mon 12:00-08:00",      "xyz 08:00-09:00",
-                                      "mon 25:00-26:00",      "mon 08:00-12:00,11:00-13:00",
-                                      "mon",                  "fri-mon 08:00-09:00",
-                                      "mon 8:00-9:00",        "mon 08:00-24:01",
-                                      "mon 08:00-09:00,,",    "daily 00:00-00:00"};
+    static const char *const bad[] = {"mon 12:00-08:00",
+                                      "xyz 08:00-09:00",
+                                      "mon 25:00-26:00",
+                                      "mon 08:00-12:00,11:00-13:00",
+                                      "mon",
+                                      "fri-mon 08:00-09:00",
+                                      "mon 8:00-9:00",
+                                      "mon 08:00-24:01",
+                                      "mon 08:00-09:00,,",
+                                      "daily 00:00-00:00"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         why[0] = '\0';
         if (hours_parse_week(bad[i], &h, why, sizeof why) == 0)
@@ -132,12 +136,12 @@ static struct facility_service meal_service(void)
     s.unit = UNIT_MEAL;
     s.age_min = 60;
     s.nrules = 3;
-    s.rules[0] = (struct subsidy_rule){.label = "低保半价", .classes = 1u << SUBSIDY_DIBAO,
-                                       .percent_off = 50, .pay_fen = -1};
-    s.rules[1] = (struct subsidy_rule){.label = "80岁以上减3元", .age_min = 80,
-                                       .amount_off_fen = 300, .pay_fen = -1};
-    s.rules[2] = (struct subsidy_rule){.label = "特困免费", .classes = 1u << SUBSIDY_TEKUN,
-                                       .pay_fen = 0};
+    s.rules[0] = (struct subsidy_rule){
+        .label = "低保半价", .classes = 1u << SUBSIDY_DIBAO, .percent_off = 50, .pay_fen = -1};
+    s.rules[1] = (struct subsidy_rule){
+        .label = "80岁以上减3元", .age_min = 80, .amount_off_fen = 300, .pay_fen = -1};
+    s.rules[2] =
+        (struct subsidy_rule){.label = "特困免费", .classes = 1u << SUBSIDY_TEKUN, .pay_fen = 0};
     return s;
 }
 
@@ -345,13 +349,14 @@ static void facilities_are_created_read_and_listed(void **state)
     assert_int_equal(create(f, &f->jianwai, &in), LINLI_ECONFLICT);
     in.area_code = C2;
     assert_true(create(f, &f->jianwai, &in) > 0);
-    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM audit_log WHERE action = "
-                                         "'facility.create'",
+    assert_int_equal(sql_int(f->d.store,
+                             "SELECT count(*) FROM audit_log WHERE action = "
+                             "'facility.create'",
                              NULL),
                      2);
 
-    struct facility_filter ff = {.kind = FACILITY_DINING, .status = -1, .service = "meals",
-                                 .limit = 1};
+    struct facility_filter ff = {
+        .kind = FACILITY_DINING, .status = -1, .service = "meals", .limit = 1};
     struct facility *items;
     int n;
     int64_t next;
@@ -462,8 +467,9 @@ static void search_orders_by_whole_minutes_then_price(void **state)
     for (int i = 0; i < n; i++)
         assert_true(hits[i].f.id != id_cheap);
     free(hits);
-    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM audit_log WHERE action = "
-                                         "'facility.update'",
+    assert_int_equal(sql_int(f->d.store,
+                             "SELECT count(*) FROM audit_log WHERE action = "
+                             "'facility.update'",
                              NULL),
                      2);
 }
@@ -585,8 +591,9 @@ static void imports_write_all_or_nothing(void **state)
     assert_int_equal(rep.updated, 1);
     facility_import_report_free(&rep);
     assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM facilities", NULL), 2);
-    assert_int_equal(sql_int(f->d.store, "SELECT price_fen FROM facility_services s JOIN "
-                                         "facilities f ON f.id = s.facility_id WHERE f.name = ?1",
+    assert_int_equal(sql_int(f->d.store,
+                             "SELECT price_fen FROM facility_services s JOIN "
+                             "facilities f ON f.id = s.facility_id WHERE f.name = ?1",
                              "甲"),
                      1800);
     struct directory_query q = near_origin(15);
@@ -606,8 +613,8 @@ static void the_catalogue_grows_with_checked_codes(void **state)
     assert_int_equal(n, 15);
     assert_string_equal(items[0].code, "meals");
     free(items);
-    struct service_def in = {.code = "haircut", .name_zh = "助理发", .name_en = "Haircuts",
-                             .unit = UNIT_VISIT};
+    struct service_def in = {
+        .code = "haircut", .name_zh = "助理发", .name_en = "Haircuts", .unit = UNIT_VISIT};
     struct service_def out;
     assert_int_equal(services_create(&f->d, &f->jianwai, &in, &out, &f->err), LINLI_EFORBIDDEN);
     assert_ok(services_create(&f->d, &f->district, &in, &out, &f->err), &f->err);
@@ -640,8 +647,7 @@ int main(void)
         cmocka_unit_test(names_parse_as_codes_or_chinese),
         cmocka_unit_test_setup_teardown(facilities_are_created_read_and_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(writes_are_checked_and_scoped, setup, teardown),
-        cmocka_unit_test_setup_teardown(search_orders_by_whole_minutes_then_price, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(search_orders_by_whole_minutes_then_price, setup, teardown),
         cmocka_unit_test_setup_teardown(open_only_and_beds_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(another_process_writes_are_seen_by_the_next_search, setup,
                                         teardown),
