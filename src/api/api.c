@@ -63,8 +63,7 @@ int api_auth(struct api *a, struct http_request *req, struct principal *who)
     return api_auth_user(a, req, who, NULL);
 }
 
-static json_t *body_checked(struct http_request *req, const struct jx_field *fields, size_t n,
-                            bool partial)
+json_t *api_body_object(struct http_request *req)
 {
     struct linli_err err;
     linli_err_clear(&err);
@@ -77,10 +76,19 @@ static json_t *body_checked(struct http_request *req, const struct jx_field *fie
         return NULL;
     }
     json_t *v = jx_parse_object(req->body.data ? req->body.data : "", req->body.len, &err);
-    if (!v) {
+    if (!v)
         http_respond_problem(req, 400, &err);
+    return v;
+}
+
+static json_t *body_checked(struct http_request *req, const struct jx_field *fields, size_t n,
+                            bool partial)
+{
+    json_t *v = api_body_object(req);
+    if (!v)
         return NULL;
-    }
+    struct linli_err err;
+    linli_err_clear(&err);
     if ((partial ? jx_check_partial : jx_check)(v, fields, n, &err)) {
         json_decref(v);
         http_respond_problem(req, 422, &err);

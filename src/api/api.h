@@ -18,6 +18,7 @@ struct api {
     int64_t started_ms;
     const char *version;
     int list_limit_default;
+    struct mqtt_intake *mqtt; /* the MQTT door when --mqtt is set, else NULL */
 };
 
 /* The event filter to create the SSE hub with: who sees which topic. */
@@ -52,6 +53,9 @@ int api_auth(struct api *a, struct http_request *req, struct principal *who);
 int api_auth_user(struct api *a, struct http_request *req, struct principal *who,
                   struct user *user);
 
+/* Parses a JSON object body without checking its fields (for bodies whose
+ * shape a field table cannot state). Returns NULL after answering 400/415. */
+json_t *api_body_object(struct http_request *req);
 /* Parses and checks a JSON object body. Returns NULL after answering 400/415/422. */
 json_t *api_body(struct http_request *req, const struct jx_field *fields, size_t n);
 /* The same for a PATCH: the create fields, none required. */

@@ -218,21 +218,11 @@ static const struct jx_field candidate_fields[] = {
  * of the table check. Returns NULL after answering. */
 static json_t *plan_body(struct http_request *req)
 {
+    json_t *v = api_body_object(req);
+    if (!v)
+        return NULL;
     struct linli_err err;
     linli_err_clear(&err);
-    const char *ct = http_header(req, "Content-Type");
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
-        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
-        linli_fail(&err, LINLI_EINVAL,
-                   "The body must be JSON, sent with Content-Type: application/json.");
-        http_respond_problem(req, 415, &err);
-        return NULL;
-    }
-    json_t *v = jx_parse_object(req->body.data ? req->body.data : "", req->body.len, &err);
-    if (!v) {
-        http_respond_problem(req, 400, &err);
-        return NULL;
-    }
     json_t *rest = json_copy(v); /* shallow: the values stay shared */
     if (!rest) {
         json_decref(v);

@@ -55,24 +55,6 @@ static void out_of_memory(struct http_request *req)
 /* A JSON object body, with the content type and syntax checked (415/400)
  * but not its fields: the directory's decoders check those, nested ones
  * included, and name every problem. NULL after answering. */
-static json_t *object_body(struct http_request *req)
-{
-    struct linli_err err;
-    linli_err_clear(&err);
-    const char *ct = http_header(req, "Content-Type");
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
-        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
-        linli_fail(&err, LINLI_EINVAL,
-                   "The body must be JSON, sent with Content-Type: application/json.");
-        http_respond_problem(req, 415, &err);
-        return NULL;
-    }
-    json_t *v = jx_parse_object(req->body.data ? req->body.data : "", req->body.len, &err);
-    if (!v)
-        http_respond_problem(req, 400, &err);
-    return v;
-}
-
 /* Adds the problems of `more` whose field `err` does not name yet. */
 static void merge_problems(struct linli_err *err, const struct linli_err *more)
 {
@@ -286,7 +268,7 @@ static void facility_post(struct http_request *req, void *ctx)
         forbid(req, "add facilities to the directory");
         return;
     }
-    json_t *body = object_body(req);
+    json_t *body = api_body_object(req);
     if (!body)
         return;
     struct facility_in *in = malloc(sizeof *in);
@@ -337,7 +319,7 @@ static void facility_patch(struct http_request *req, void *ctx)
         forbid(req, "change facilities in the directory");
         return;
     }
-    json_t *body = object_body(req);
+    json_t *body = api_body_object(req);
     if (!body)
         return;
     struct linli_err err;

@@ -37,7 +37,6 @@
 #include <string.h>
 
 #define FACILITIES_CSV_MAX_LINE    65536 /* bytes of one record (services can be long) */
-#define FACILITIES_IMPORT_MAX_ROWS 20000 /* the limit of facilities_import */
 #define FACILITIES_EXPORT_PAGE     FACILITIES_PAGE_MAX
 #define HOURS_TEXT_MAX             1024 /* bytes of a formatted week */
 #define FORMULA_CHARS              "=+-@\t\r"
@@ -341,8 +340,8 @@ static void parsed_free(struct parsed *p)
 static int grow(struct parsed *p)
 {
     size_t cap = p->cap ? p->cap * 2 : 64;
-    if (cap > FACILITIES_IMPORT_MAX_ROWS)
-        cap = FACILITIES_IMPORT_MAX_ROWS;
+    if (cap > FACILITY_IMPORT_MAX)
+        cap = FACILITY_IMPORT_MAX;
     void *r = realloc(p->rows, cap * sizeof *p->rows);
     if (!r)
         return -1;
@@ -584,9 +583,9 @@ static int read_rows(FILE *f, const struct import_args *a, struct parsed *p)
             rc = add_error(&p->errors, r.lineno, "", msg);
             continue;
         }
-        if (p->n == FACILITIES_IMPORT_MAX_ROWS) {
+        if (p->n == FACILITY_IMPORT_MAX) {
             csv_free(&r);
-            return cli_die("%s: more than %d rows", a->path, FACILITIES_IMPORT_MAX_ROWS);
+            return cli_die("%s: more than %d rows", a->path, FACILITY_IMPORT_MAX);
         }
         if (p->n == p->cap && grow(p)) {
             rc = -1;
@@ -771,12 +770,11 @@ int cli_import_facilities(struct cli *c, int argc, char **argv)
                             "good ones\n");
         return 1;
     }
-    /* A dry run writes nothing, so it counts no creates and updates. */
     if (a.dry_run)
-        printf("Checked facilities from %s: %ld good %s to write, %ld bad %s to skip; nothing "
-               "was written.\n",
-               a.path, rep.rows - rep.bad, rep.rows - rep.bad == 1 ? "row" : "rows", bad,
-               bad == 1 ? "row" : "rows");
+        printf("Checked facilities from %s: %ld good %s to write (%ld to create, %ld to "
+               "update), %ld bad %s to skip; nothing was written.\n",
+               a.path, rep.rows - rep.bad, rep.rows - rep.bad == 1 ? "row" : "rows", rep.created,
+               rep.updated, bad, bad == 1 ? "row" : "rows");
     else
         printf("Imported facilities from %s: %ld created, %ld updated, %ld bad %s skipped.\n",
                a.path, rep.created, rep.updated, bad, bad == 1 ? "row" : "rows");

@@ -1040,15 +1040,16 @@ struct import_job {
     size_t n;
     const struct facility_import_opts *o;
     struct facility_import_report *rep;
+    bool write; /* false: check the areas and count what would be written */
 };
 
-/* Checks the rows against the store (areas), then, unless a dry run or a
- * refusal, writes them: one revision, one audit entry. */
-static int import_job(struct store_conn *c, void *arg, struct linli_err *err)
+/* Checks each good row's area against the store (marking and reporting the
+ * bad ones) and counts the rows that would update an existing facility. */
+static int import_check_areas(struct store_conn *c, struct import_job *j, struct linli_err *err)
 {
-    struct import_job *j = arg;
     char why[160];
     int rc;
+    j->rep->created = j->rep->updated = 0;
     for (size_t i = 0; i < j->n; i++) {
         if (j->bad[i])
             continue;
@@ -1058,33 +1059,43 @@ static int import_job(struct store_conn *c, void *arg, struct linli_err *err)
             j->bad[i] = true;
             j->rep->bad++;
             row_error(j->rep, j->lines ? j->lines[i] : (long)i + 1, "area_code", why);
-        }
-    }
-    if (j->rep->bad && !j->o->skip_bad)
-        return linli_fail(err, LINLI_EINVAL, "%ld of %ld rows are bad; nothing was imported.",
-                          j->rep->bad, j->rep->rows);
-    if (j->o->dry_run)
-        return LINLI_OK;
-    int64_t rev;
-    if ((rc = bump_rev(c, &rev, err)))
-        return rc;
-    for (size_t i = 0; i < j->n; i++) {
-        if (j->bad[i])
             continue;
+        }
         int64_t id = 0;
         if ((rc = find_by_key(c, j->rows[i].area_code, j->rows[i].name, &id, err)) < 0)
             return rc;
         j->rows[i].id = rc ? id : 0;
-        if ((rc = store_facility(c, &j->rows[i], rev, err)))
-            return rc;
-        if (id)
+        if (rc)
             j->rep->updated++;
         else
             j->rep->created++;
     }
-    json_t *detail = json_pack("{s:I, s:I, s:I, s:s}", "rows", (json_int_t)j->rep->rows, "created",
-                               (json_int_t)j->rep->created, "updated", (json_int_t)j->rep->updated,
-                               "source", j->o->source ? j->o->source : "");
+    return LINLI_OK;
+}
+
+/* Check pass (a read job) or write pass (a write job: the areas are checked
+ * again, since they may have changed in between; one revision, one audit
+ * entry). */
+static int import_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct import_job *j = arg;
+    long bad_before = j->rep->bad;
+    int rc = import_check_areas(c, j, err);
+    if (rc || !j->write)
+        return rc;
+    if (j->rep->bad > bad_before && !j->o->skip_bad)
+        return linli_fail(err, LINLI_EINVAL, "%ld of %ld rows are bad; nothing was imported.",
+                          j->rep->bad, j->rep->rows);
+    int64_t rev;
+    if ((rc = bump_rev(c, &rev, err)))
+        return rc;
+    for (size_t i = 0; i < j->n; i++)
+        if (!j->bad[i] && (rc = store_facility(c, &j->rows[i], rev, err)))
+            return rc;
+    json_t *detail = json_pack("{s:I, s:I, s:I, s:s}", "rows", (json_int_t)j->rep->rows,
+                               "created", (json_int_t)j->rep->created, "updated",
+                               (json_int_t)j->rep->updated, "source",
+                               j->o->source ? j->o->source : "");
     rc = audit_append(c, j->who, "facility.import", "facilities", detail, err);
     json_decref(detail);
     return rc;
@@ -1097,9 +1108,9 @@ int facilities_import(struct domain *d, const struct principal *who, const struc
     memset(rep, 0, sizeof *rep);
     if (!writer_role(who))
         return forbidden_role(err, "import facilities");
-    if (n > IMPORT_ROWS_MAX)
+    if (n > FACILITY_IMPORT_MAX)
         return linli_fail(err, LINLI_ETOOBIG, "At most %d facilities in one import; this has %zu.",
-                          IMPORT_ROWS_MAX, n);
+                          FACILITY_IMPORT_MAX, n);
     rep->rows = (long)n;
     rep->errors = calloc(REPORT_ERRORS_MAX, sizeof *rep->errors);
     struct facility *checked = calloc(n ? n : 1, sizeof *checked);
@@ -1135,22 +1146,26 @@ int facilities_import(struct domain *d, const struct principal *who, const struc
         }
         rep->bad += bad[i];
     }
-    int rc;
-    if (rep->bad && !o->skip_bad) {
+    /* The store's checks run on every row that passed the others, so one
+     * run reports every problem of the file. */
+    struct import_job j = {who, checked, bad, lines, n, o, rep, false};
+    int rc = store_read(d->store, import_job, &j, err);
+    if (!rc && rep->bad && !o->skip_bad)
         rc = linli_fail(err, LINLI_EINVAL, "%ld of %ld rows are bad; nothing was imported.",
                         rep->bad, rep->rows);
-    } else {
-        struct import_job j = {who, checked, bad, lines, n, o, rep};
-        rc = o->dry_run ? store_read(d->store, import_job, &j, err)
-                        : store_write(d->store, import_job, &j, err);
+    if (!rc && !o->dry_run) {
+        j.write = true;
+        rc = store_write(d->store, import_job, &j, err);
         if (rc) {
             rep->created = rep->updated = 0;
-        } else if (!o->dry_run) {
+        } else {
             refresh_after_write(d);
             domain_publish(d, "facility.imported",
                            json_pack("{s:I, s:I}", "created", (json_int_t)rep->created, "updated",
                                      (json_int_t)rep->updated));
         }
+    } else if (rc) {
+        rep->created = rep->updated = 0;
     }
     free(checked);
     free(bad);

@@ -54,6 +54,7 @@
 #define CATALOGUE_MAX            64        /* services in the catalogue */
 #define PRICE_MAX_FEN            100000000 /* 1,000,000 yuan */
 #define FACILITIES_PAGE_MAX      500
+#define FACILITY_IMPORT_MAX      20000 /* rows in one import (one transaction) */
 #define DIRECTORY_HITS_MAX       200 /* most hits of one search */
 #define DIRECTORY_MINUTES_MAX    120 /* longest walk a search or report accepts */
 #define DIRECTORY_SERVED_KM      50  /* how far outside the district's outline a query may be */
@@ -308,8 +309,10 @@ struct facility_import_report {
 
 /* Imports rows (a row whose name and area match an existing facility
  * replaces it; others are created). Every row is checked before anything is
- * written; with a bad row and !skip_bad nothing is written (EINVAL). At most
- * 20,000 rows, written in one transaction, audited once
+ * written (the store's checks, such as unknown areas, included); with a bad
+ * row and !skip_bad nothing is written (EINVAL). A dry run reports what would
+ * be created and updated. At most FACILITY_IMPORT_MAX rows, written in one
+ * transaction, audited once
  * (facility.import); publishes "facility.imported". `lines` numbers each row
  * for the errors. */
 int facilities_import(struct domain *d, const struct principal *who, const struct facility_in *rows,

@@ -181,10 +181,10 @@ def test_dry_run_checks_and_writes_nothing(db, tmp_path):
     r = cli("--db", db, "import", "facilities", path, "--dry-run", ok=False)
     assert r.returncode == 1 and BAD_PROBLEMS <= problems(r.stderr)
     r = cli("--db", db, "import", "facilities", path, "--dry-run", "--skip-bad")
-    assert "1 good row to write, 10 bad rows to skip; nothing was written" in r.stdout, r.stdout
+    assert "1 good row to write (1 to create, 0 to update), 10 bad rows to skip; nothing was written" in r.stdout, r.stdout
     good = write_csv(tmp_path / "good.csv", [row(), station()])
     r = cli("--db", db, "import", "facilities", good, "--dry-run")
-    assert "2 good rows to write" in r.stdout
+    assert "2 good rows to write (2 to create, 0 to update)" in r.stdout
     assert export_rows(db) == []
 
 

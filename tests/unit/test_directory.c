@@ -604,6 +604,39 @@ static void imports_write_all_or_nothing(void **state)
     free(hits);
 }
 
+static void imports_report_store_problems_with_the_others(void **state)
+{
+    struct fixture *f = *state;
+    struct facility_in rows[3] = {dining("甲", "110105001009", 100, 1500),
+                                  dining("乙", C1, 200, 1500), dining("丙", C2, 300, 1500)};
+    rows[1].kind = "canteen";
+    long lines[3] = {2, 3, 4};
+    struct facility_import_opts o = {.source = "test.csv"};
+    struct facility_import_report rep;
+    /* The unknown area (a store check) is reported beside the bad kind. */
+    assert_int_equal(facilities_import(&f->d, &f->admin, rows, lines, 3, &o, &rep, &f->err),
+                     LINLI_EINVAL);
+    assert_int_equal(rep.bad, 2);
+    assert_int_equal(rep.nerrors, 2);
+    bool area = false, kind = false;
+    for (int i = 0; i < rep.nerrors; i++) {
+        area |= rep.errors[i].line == 2 && !strcmp(rep.errors[i].field, "area_code");
+        kind |= rep.errors[i].line == 3 && !strcmp(rep.errors[i].field, "kind");
+    }
+    assert_true(area && kind);
+    facility_import_report_free(&rep);
+    /* A dry run counts what it would create and update, and writes nothing. */
+    assert_true(create(f, &f->admin, &rows[2]) > 0);
+    o.skip_bad = true;
+    o.dry_run = true;
+    assert_ok(facilities_import(&f->d, &f->admin, rows, lines, 3, &o, &rep, &f->err), &f->err);
+    assert_int_equal(rep.created, 0);
+    assert_int_equal(rep.updated, 1);
+    assert_int_equal(rep.bad, 2);
+    facility_import_report_free(&rep);
+    assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM facilities", NULL), 1);
+}
+
 static void the_catalogue_grows_with_checked_codes(void **state)
 {
     struct fixture *f = *state;
@@ -653,6 +686,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(bad_queries_name_their_field, setup, teardown),
         cmocka_unit_test_setup_teardown(imports_write_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(imports_report_store_problems_with_the_others, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(the_catalogue_grows_with_checked_codes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
