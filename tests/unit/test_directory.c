@@ -637,6 +637,129 @@ static void imports_report_store_problems_with_the_others(void **state)
     assert_int_equal(sql_int(f->d.store, "SELECT count(*) FROM facilities", NULL), 1);
 }
 
+/* ---- the search against a brute-force scan ---- */
+
+static uint64_t next_random(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *s, double lo, double hi)
+{
+    return lo + (hi - lo) * (double)(next_random(s) >> 11) / 9007199254740992.0;
+}
+
+struct brute {
+    int64_t id;
+    int kind;
+    struct geo_point p;
+    int64_t price; /* of meals; -1 = not offered */
+    double minutes, dist;
+};
+
+static int brute_cmp(const void *a, const void *b)
+{
+    const struct brute *x = a, *y = b;
+    double mx = ceil(x->minutes - 1e-9), my = ceil(y->minutes - 1e-9);
+    if (mx != my)
+        return mx < my ? -1 : 1;
+    int64_t px = x->price < 0 ? 0 : x->price, py = y->price < 0 ? 0 : y->price;
+    if (px != py)
+        return px < py ? -1 : 1;
+    if (x->dist != y->dist)
+        return x->dist < y->dist ? -1 : 1;
+    return x->id < y->id ? -1 : 1;
+}
+
+static void search_equals_a_brute_force_scan(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 400, QUERIES = 300 };
+    static struct facility_in rows[N];
+    static struct brute all[N], want[N];
+    long lines[N];
+    uint64_t seed = 20261125;
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "设施%d", i);
+        rows[i] =
+            dining(strdup(name), i % 2 ? C1 : C2, 0, 100 * (int64_t)(next_random(&seed) % 40));
+        rows[i].point =
+            (struct geo_point){uniform(&seed, 39.88, 39.94), uniform(&seed, 116.40, 116.50)};
+        if (i % 3 == 0) { /* a third are institutions without meals */
+            rows[i].kind = "institution";
+            snprintf(rows[i].services[0].code, sizeof rows[i].services[0].code, "residential_care");
+        }
+        lines[i] = i + 2;
+    }
+    struct facility_import_opts o = {.source = "random"};
+    struct facility_import_report rep;
+    assert_ok(facilities_import(&f->d, &f->admin, rows, lines, N, &o, &rep, &f->err), &f->err);
+    facility_import_report_free(&rep);
+    struct facility *items;
+    int n;
+    int64_t next = 0, after = 0;
+    int k = 0;
+    do { /* ids and stored points, as the store has them */
+        struct facility_filter ff = {.kind = -1, .status = -1, .after_id = after, .limit = 500};
+        assert_ok(facilities_list(&f->d, &ff, &items, &n, &next, &f->err), &f->err);
+        for (int i = 0; i < n; i++) {
+            all[k].id = items[i].id;
+            all[k].kind = items[i].kind;
+            all[k].p = items[i].point;
+            all[k].price = items[i].kind == FACILITY_DINING ? items[i].services[0].price_fen : -1;
+            k++;
+        }
+        free(items);
+        after = next;
+    } while (next);
+    assert_int_equal(k, N);
+    struct walk_model m;
+    directory_walk_model(&f->d, &m);
+    for (int qi = 0; qi < QUERIES; qi++) {
+        struct directory_query q = near_origin(qi % 4 == 0 ? 0 : uniform(&seed, 1, 30));
+        q.origin = (struct geo_point){uniform(&seed, 39.87, 39.95), uniform(&seed, 116.39, 116.51)};
+        q.limit = 1 + (int)(next_random(&seed) % 60);
+        bool meals = qi % 2;
+        if (meals)
+            q.service = "meals";
+        if (meals && qi % 3 == 0)
+            q.max_price_fen = 2000;
+        int nw = 0;
+        for (int i = 0; i < N; i++) {
+            struct brute b = all[i];
+            if (meals && (b.price < 0 || (q.max_price_fen >= 0 && b.price > q.max_price_fen)))
+                continue;
+            b.dist = geo_distance_m(q.origin, b.p);
+            b.minutes = m.minutes(&m, q.origin, b.p);
+            if (!meals)
+                b.price = -1; /* the price only orders hits of a queried service */
+            if (q.minutes > 0 && b.minutes > q.minutes)
+                continue;
+            want[nw++] = b;
+        }
+        qsort(want, (size_t)nw, sizeof want[0], brute_cmp);
+        if (nw > q.limit)
+            nw = q.limit;
+        struct directory_hit *hits;
+        assert_ok(directory_search(&f->d, &q, &hits, &n, &f->err), &f->err);
+        if (n != nw)
+            fail_msg("query %d: %d hits, the scan finds %d", qi, n, nw);
+        for (int i = 0; i < n; i++) {
+            if (hits[i].f.id != want[i].id)
+                fail_msg("query %d hit %d: id %lld, the scan has %lld", qi, i,
+                         (long long)hits[i].f.id, (long long)want[i].id);
+            assert_true(fabs(hits[i].dist_m - want[i].dist) < 1e-6);
+        }
+        free(hits);
+    }
+    for (int i = 0; i < N; i++)
+        free((char *)rows[i].name);
+}
+
 static void the_catalogue_grows_with_checked_codes(void **state)
 {
     struct fixture *f = *state;
@@ -686,6 +809,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(bad_queries_name_their_field, setup, teardown),
         cmocka_unit_test_setup_teardown(imports_write_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(search_equals_a_brute_force_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(imports_report_store_problems_with_the_others, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(the_catalogue_grows_with_checked_codes, setup, teardown),
