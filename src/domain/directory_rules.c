@@ -344,13 +344,15 @@ bool facility_open_at(const struct facility *f, int64_t t)
     int64_t day = local >= 0 ? local / 86400 : (local - 86399) / 86400;
     int minute = (int)((local - day * 86400) / 60);
     int weekday = (int)(((day % 7) + 7 + 3) % 7); /* 1970-01-01 was a Thursday */
-    int y, m, d;
-    civil_from_days(day, &y, &m, &d);
-    char date[16];
-    snprintf(date, sizeof date, "%04d-%02d-%02d", y % 10000, m, d);
-    for (int i = 0; i < f->nclosures; i++)
-        if (strcmp(date, f->closures[i].from) >= 0 && strcmp(date, f->closures[i].to) <= 0)
-            return false;
+    if (f->nclosures) {
+        int y, m, d;
+        civil_from_days(day, &y, &m, &d);
+        char date[16];
+        snprintf(date, sizeof date, "%04d-%02d-%02d", y % 10000, m, d);
+        for (int i = 0; i < f->nclosures; i++)
+            if (strcmp(date, f->closures[i].from) >= 0 && strcmp(date, f->closures[i].to) <= 0)
+                return false;
+    }
     for (int i = 0; i < f->hours.nspans[weekday]; i++)
         if (minute >= f->hours.spans[weekday][i].open && minute < f->hours.spans[weekday][i].close)
             return true;

@@ -3,7 +3,8 @@
  *
  * Walking times are compared in whole minutes, rounded up (as a resident
  * reads them: "6 minutes"), so that between two places the same walk away
- * the cheaper comes first; then distance, then id. */
+ * the cheaper comes first; then distance, then id. Candidates are ranked by
+ * small keys; only the hits returned are copied out of the memory copy. */
 #include "domain/directory_internal.h"
 
 #include <math.h>
@@ -86,23 +87,27 @@ static int keep(void *ctx, int64_t id)
     return 1;
 }
 
-static int64_t hit_price(const struct directory_hit *h)
-{
-    return h->service_index >= 0 ? h->f.services[h->service_index].price_fen : 0;
-}
+/* What a candidate is ordered by, small enough to sort many of; only the
+ * hits kept get a copy of their facility. */
+struct ranked {
+    double minutes_up; /* walking minutes rounded up */
+    int64_t price;     /* of the queried service, 0 without one */
+    double dist_m, minutes;
+    int64_t id;
+    const struct facility *f;
+    int service_index;
+};
 
-static int hit_cmp(const void *a, const void *b)
+static int ranked_cmp(const void *a, const void *b)
 {
-    const struct directory_hit *x = a, *y = b;
-    double mx = ceil(x->walk_minutes - 1e-9), my = ceil(y->walk_minutes - 1e-9);
-    if (mx != my)
-        return mx < my ? -1 : 1;
-    int64_t px = hit_price(x), py = hit_price(y);
-    if (px != py)
-        return px < py ? -1 : 1;
+    const struct ranked *x = a, *y = b;
+    if (x->minutes_up != y->minutes_up)
+        return x->minutes_up < y->minutes_up ? -1 : 1;
+    if (x->price != y->price)
+        return x->price < y->price ? -1 : 1;
     if (x->dist_m != y->dist_m)
         return x->dist_m < y->dist_m ? -1 : 1;
-    return x->f.id < y->f.id ? -1 : x->f.id > y->f.id;
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 int directory_search(struct domain *d, const struct directory_query *q, struct directory_hit **hits,
@@ -139,33 +144,49 @@ int directory_search(struct domain *d, const struct directory_query *q, struct d
     } else {
         rc = spindex_within(ix, q->origin, radius, keep, &ctx, &cand, &ncand);
     }
-    struct directory_hit *out = NULL;
+    struct ranked *rank = NULL;
     size_t k = 0;
     if (!rc && ncand) {
-        out = calloc(ncand, sizeof *out);
-        rc = out ? 0 : -1;
+        rank = malloc(ncand * sizeof *rank);
+        rc = rank ? 0 : -1;
     }
     for (size_t i = 0; !rc && i < ncand; i++) {
         const struct facility *f = directory__find(dir, cand[i].id);
         double minutes = m.minutes(&m, q->origin, f->point);
         if (q->minutes > 0 && minutes > q->minutes)
             continue;
-        struct directory_hit *h = &out[k++];
-        directory__copy_facility(&h->f, f);
-        h->dist_m = cand[i].dist_m;
-        h->walk_minutes = minutes;
-        h->service_index = q->service ? facility__service(f, q->service) : -1;
-        h->open = facility_open_at(f, q->at);
+        int si = q->service ? facility__service(f, q->service) : -1;
+        rank[k++] = (struct ranked){ceil(minutes - 1e-9),
+                                    si >= 0 ? f->services[si].price_fen : 0,
+                                    cand[i].dist_m,
+                                    minutes,
+                                    f->id,
+                                    f,
+                                    si};
+    }
+    free(cand);
+    size_t keep_n = k < (size_t)q->limit ? k : (size_t)q->limit;
+    struct directory_hit *out = NULL;
+    if (!rc && keep_n) {
+        qsort(rank, k, sizeof *rank, ranked_cmp);
+        out = calloc(keep_n, sizeof *out);
+        rc = out ? 0 : -1;
+    }
+    for (size_t i = 0; !rc && i < keep_n; i++) {
+        struct directory_hit *h = &out[i];
+        directory__copy_facility(&h->f, rank[i].f);
+        h->dist_m = rank[i].dist_m;
+        h->walk_minutes = rank[i].minutes;
+        h->service_index = rank[i].service_index;
+        h->open = facility_open_at(rank[i].f, q->at);
     }
     directory__unlock(dir);
-    free(cand);
+    free(rank);
     if (rc) {
         free(out);
         return linli_fail(err, LINLI_ENOMEM, "Out of memory for the search.");
     }
-    if (k)
-        qsort(out, k, sizeof *out, hit_cmp);
     *hits = out;
-    *n = (int)(k < (size_t)q->limit ? k : (size_t)q->limit);
+    *n = (int)keep_n;
     return LINLI_OK;
 }
