@@ -632,7 +632,7 @@ static bool nested_ok(const json_t *obj, const struct jx_field *fields, size_t n
     if (!jx_check(obj, fields, n, &inner))
         return true;
     for (int i = 0; i < inner.nfields; i++) {
-        char name[64];
+        char name[160]; /* linli_field keeps the first 63 bytes */
         snprintf(name, sizeof name, "%s.%s", prefix, inner.fields[i].field);
         linli_field(err, name, "%s", inner.fields[i].message);
     }
