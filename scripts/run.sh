@@ -22,4 +22,32 @@ echo "         curl -s -X POST http://$LISTEN/api/v1/auth/login -H 'Content-Type
 echo "              -d '{\"username\":\"admin\",\"password\":\"...\"}'"
 echo "       forgot the admin password?  $BIN/linli --db $DB user passwd admin"
 echo
-exec "$BIN/linlid" --db "$DB" --listen "$LISTEN" --static-dir web
+# The MQTT door: a broker on a free loopback port unless LINLI_MQTT names one
+# (linlid reads LINLI_MQTT itself); stopped when linlid stops.
+BROKER_DIR=
+stop_broker() {
+  if [ -n "$BROKER_DIR" ]; then
+    scripts/mosquitto.sh stop "$BROKER_DIR" || true
+    rm -rf "$BROKER_DIR"
+    BROKER_DIR=
+  fi
+}
+MQTT_FLAG=
+if [ -z "${LINLI_MQTT:-}" ]; then
+  if command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; then
+    BROKER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/linli-mqtt.XXXXXX")
+    trap stop_broker EXIT
+    trap 'stop_broker; exit 130' INT TERM
+    MQTT_PORT=$(scripts/mosquitto.sh start "$BROKER_DIR")
+    MQTT_FLAG="--mqtt=127.0.0.1:$MQTT_PORT"
+    echo "linli: MQTT broker for devices on 127.0.0.1:$MQTT_PORT (topics linli/devices/{serial}/events)"
+  else
+    echo "linli: mosquitto is not installed; the MQTT door for devices is off"
+  fi
+else
+  echo "linli: devices' MQTT broker: $LINLI_MQTT"
+fi
+# The demo's call devices are records, not live devices: nothing sends their
+# heartbeats, so the silent-device watchdog stays off unless asked for.
+export LINLI_DEVICE_SILENT_S=${LINLI_DEVICE_SILENT_S:-0}
+"$BIN/linlid" --db "$DB" --listen "$LISTEN" --static-dir web $MQTT_FLAG

@@ -17,7 +17,10 @@ int api_register(struct api *a)
         (rc = api_events_routes(a)) < 0 || (rc = api_areas_routes(a)) < 0 ||
         (rc = api_stations_routes(a)) < 0 || (rc = api_reports_routes(a)) < 0 ||
         (rc = api_people_routes(a)) < 0 || (rc = api_directory_routes(a)) < 0 ||
-        (rc = api_coverage_routes(a)) < 0)
+        (rc = api_coverage_routes(a)) < 0 || (rc = api_devices_routes(a)) < 0 ||
+        (rc = api_care_routes(a)) < 0 || (rc = api_calls_routes(a)) < 0 ||
+        (rc = api_cases_stats_routes(a)) < 0 || (rc = api_cases_routes(a)) < 0 ||
+        (rc = api_open311_routes(a)) < 0)
         return rc;
     return LINLI_OK;
 }

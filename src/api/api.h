@@ -18,7 +18,12 @@ struct api {
     int64_t started_ms;
     const char *version;
     int list_limit_default;
-    struct mqtt_intake *mqtt; /* the MQTT door when --mqtt is set, else NULL */
+    struct mqtt_intake *mqtt;    /* the MQTT door when --mqtt is set, else NULL */
+    struct sse_hub *console_hub; /* operators' console streams (api_calls.c); NULL = none */
+    const char *photo_dir;       /* where case photos are kept (photo_store.h); NULL = none */
+    size_t photo_body_max;       /* body limit of the routes that take photos; 0 = max_body */
+    /* The Open311 jurisdiction_id (open311.c); NULL = the default. */
+    const char *open311_jurisdiction;
 };
 
 /* The event filter to create the SSE hub with: who sees which topic. */
@@ -27,6 +32,11 @@ sse_filter api_event_filter(void);
 /* What linlid does with each bus event: revocations end the streams of the
  * sessions concerned; everything else goes to the streams allowed to see it. */
 void api_events_on_bus(struct sse_hub *hub, const char *topic, json_t *payload);
+
+/* The same for the operators' console hub (api_calls.c): console.* topics to
+ * the operators they concern; revocations end their streams. */
+sse_filter api_console_filter(void);
+void api_console_on_bus(struct sse_hub *console_hub, const char *topic, json_t *payload);
 
 /* Registers every route on a.http. Returns 0 or a negative status. */
 int api_register(struct api *a);
@@ -41,8 +51,17 @@ int api_areas_routes(struct api *a);
 int api_stations_routes(struct api *a);
 int api_reports_routes(struct api *a);
 int api_people_routes(struct api *a);
-int api_directory_routes(struct api *a); /* facilities, services, search, match */
-int api_coverage_routes(struct api *a);  /* coverage reports and site plans */
+int api_directory_routes(struct api *a);   /* facilities, services, search, match */
+int api_coverage_routes(struct api *a);    /* coverage reports and site plans */
+int api_devices_routes(struct api *a);     /* device events, devices, subscriptions */
+int api_care_routes(struct api *a);        /* tasks, care plans, the hotline's figures */
+int api_calls_routes(struct api *a);       /* calls, the queue, presence, the console stream */
+int api_cases_stats_routes(struct api *a); /* case figures, search, export (before cases) */
+int api_cases_routes(struct api *a);       /* cases and their workflow (api_cases.c) */
+int api_case_setup_routes(
+    struct api *a); /* categories, settings, routing, units, volunteer teams */
+/* Open311 GeoReport v2 under /open311/v2 (open311.c). */
+int api_open311_routes(struct api *a);
 
 /* ---- shared helpers; each one that fails has already answered ---- */
 

@@ -26,6 +26,8 @@ static bool area_event_visible(const struct principal *who, json_t *payload, con
 static bool event_visible(const void *ctx, const char *topic, json_t *payload)
 {
     const struct principal *who = ctx;
+    if (!strncmp(topic, "console.", 8))
+        return false; /* the operators' console stream carries these (api_calls.c) */
     if (!strncmp(topic, "user.", 5))
         return who->role == ROLE_ADMIN || who->role == ROLE_AUDITOR;
     if (!strncmp(topic, "system.", 7))
@@ -42,6 +44,11 @@ static bool event_visible(const void *ctx, const char *topic, json_t *payload)
         return stations_staff_role(who->role);
     if (!strncmp(topic, "area.", 5))
         return stations_staff_role(who->role) && area_event_visible(who, payload, "code");
+    if (!strncmp(topic, "case.", 5)) /* staff whose scope holds the case's area or its unit */
+        return who->role == ROLE_AUDITOR || (stations_staff_role(who->role) &&
+                                             (area_event_visible(who, payload, "area_code") ||
+                                              area_event_visible(who, payload, "unit_code") ||
+                                              area_event_visible(who, payload, "escalated_to")));
     return false;
 }
 

@@ -2,6 +2,8 @@
 #include "api/api.h"
 
 #include "base/clock.h"
+#include "domain/devices.h"
+#include "intake/mqtt.h"
 
 #include <string.h>
 
@@ -45,6 +47,9 @@ static void metrics(struct http_request *req, void *ctx)
                    "# HELP linli_sse_subscribers Live event-stream subscribers.\n"
                    "# TYPE linli_sse_subscribers gauge\nlinli_sse_subscribers %d\n",
                    sse_count(a->hub));
+    devices_metrics_render(a->d, &out);
+    if (a->mqtt)
+        mqtt_intake_metrics_render(a->mqtt, &out);
     size_t len;
     char *text = buf_detach(&out, &len);
     if (!text) {

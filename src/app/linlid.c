@@ -2,17 +2,25 @@
  * the scheduler, the event hub and the HTTP server, and on SIGTERM or SIGINT
  * stops them in the order that loses nothing:
  *   1. HTTP stops accepting; event streams end; requests in flight finish
- *      (each one's write has committed before its answer went out);
- *   2. the scheduler stops (no new timed work);
+ *      (each one's write has committed before its answer went out); the
+ *      MQTT door disconnects once the messages in hand are committed;
+ *   2. the scheduler stops (no new timed work); device heartbeat state held
+ *      in memory is flushed;
  *   3. the store finishes every queued write, checkpoints and closes. */
 #include "api/api.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/log.h"
 #include "domain/auth.h"
+#include "domain/calls.h"
+#include "domain/devices.h"
+#include "domain/care.h"
+#include "domain/cases.h"
 #include "domain/directory.h"
 #include "domain/registry.h"
+#include "intake/mqtt.h"
 #include "jobs/scheduler.h"
+#include "media/photo_store.h"
 #include "net/sse.h"
 
 #include <pthread.h>
@@ -35,6 +43,9 @@ struct settings {
     char admin_password[PASSWORD_MAX + 1];
     char boundary[1024];
     char boundary_area[16];
+    char open311_jurisdiction[128];
+    char mqtt[256];
+    long mqtt_clients;
     int log_requests;
     long threads, write_threads, max_body, conn_per_ip, max_connections, idle_timeout, stop_grace;
     long readers, batch_max, checkpoint_ms;
@@ -42,6 +53,11 @@ struct settings {
         login_window;
     long sse_max, sse_queue, sse_heartbeat, purge_interval, page_size, session_cache_ms;
     long walk_detour_pct, walk_speed;
+    long offer_timeout_ms;
+    long device_silent_s, care_tick_s;
+    char photo_dir[1024];
+    long photo_body_max;
+    long case_tick_s;
 };
 
 #define S(f) offsetof(struct settings, f)
@@ -112,6 +128,27 @@ static const struct cfg_option options[] = {
      "walked path length per 100 m of straight line, for walking times"},
     {"walk-speed", CFG_INT, S(walk_speed), 0, "60", 10, 150,
      "an older person's walking speed in metres a minute"},
+    {"offer-timeout-ms", CFG_INT, S(offer_timeout_ms), 0, "20000", 100, 600000,
+     "milliseconds an operator has to answer an offered call before it goes to the next"},
+    {"mqtt", CFG_STR, S(mqtt), sizeof(((struct settings *)0)->mqtt), "", 0, 0,
+     "HOST:PORT of the MQTT broker the devices publish to (\"\" = no MQTT door)"},
+    {"mqtt-clients", CFG_INT, S(mqtt_clients), 0, "4", 1, 16,
+     "connections to the broker sharing the device events subscription (one thread each)"},
+    {"device-silent-s", CFG_INT, S(device_silent_s), 0, "10800", 0, 30L * 86400,
+     "seconds without a heartbeat after which a subscribed call device gets a maintenance task "
+     "(0 = no device watchdog)"},
+    {"care-tick-s", CFG_INT, S(care_tick_s), 0, "60", 1, 3600,
+     "seconds between the care checks: plans' calls, missed check-ins, silent devices"},
+    {"photo-body-max", CFG_INT, S(photo_body_max), 0, "33554432", 65536, 1L << 30,
+     "bytes a request that carries photos may hold (POST /api/v1/cases, .../photos)"},
+    {"photo-dir", CFG_STR, S(photo_dir), sizeof(((struct settings *)0)->photo_dir), "", 0, 0,
+     "directory of case photos, stored by content hash (\"\" = \"photos\" beside the database)"},
+    {"open311-jurisdiction", CFG_STR, S(open311_jurisdiction),
+     sizeof(((struct settings *)0)->open311_jurisdiction), "chaoyang.linli", 0, 0,
+     "the jurisdiction_id Open311 clients may send (another one gets 404)"},
+    {"case-tick-s", CFG_INT, S(case_tick_s), 0, "60", 1, 3600,
+     "seconds between the case deadline checks: due soon, overdue and escalated, auto-close, "
+     "late report-ins"},
 };
 #undef S
 
@@ -122,6 +159,8 @@ struct app {
     struct sse_hub *hub;
     struct http_server *http;
     int bus_sub;
+    struct sse_hub *console_hub; /* operators' console streams */
+    int console_sub;
 };
 
 static void on_bus_event(const char *topic, json_t *payload, void *ctx)
@@ -134,6 +173,27 @@ static void heartbeat_job(void *arg)
     sse_heartbeat(arg);
 }
 
+static void on_console_event(const char *topic, json_t *payload, void *ctx)
+{
+    api_console_on_bus(ctx, topic, payload);
+}
+
+/* Offers not answered in time move on to the next operator. */
+static void calls_tick_job(void *arg)
+{
+    calls_tick(arg, clock_now_ms());
+}
+
+/* Device heartbeat state gathered in memory goes to the store in one write. */
+static void devices_flush_job(void *arg)
+{
+    struct domain *d = arg;
+    struct linli_err err;
+    linli_err_clear(&err);
+    if (devices_flush(d, &err) && err.status != LINLI_ESHUTDOWN)
+        log_warn("devices: flush: %s", err.detail);
+}
+
 static void purge_job(void *arg)
 {
     struct domain *d = arg;
@@ -141,6 +201,26 @@ static void purge_job(void *arg)
     linli_err_clear(&err);
     if (auth_purge(d, &err) && err.status != LINLI_ESHUTDOWN)
         log_warn("purge: %s", err.detail);
+}
+
+/* Case deadlines: due soon, overdue and escalated, auto-close, late report-ins (cases.h). */
+static void cases_job(void *arg)
+{
+    struct domain *d = arg;
+    struct linli_err err;
+    struct case_tick_report rep;
+    if (cases_tick(d, clock_now_ms(), &rep, &err) && err.status != LINLI_ESHUTDOWN)
+        log_warn("cases: %s", err.detail);
+}
+
+/* Proactive care: plan tasks, missed check-ins and silent devices (care.h). */
+static void care_job(void *arg)
+{
+    struct domain *d = arg;
+    struct linli_err err;
+    linli_err_clear(&err);
+    if (care_tick(d, clock_now_ms(), &err) && err.status != LINLI_ESHUTDOWN)
+        log_warn("care: %s", err.detail);
 }
 
 int main(int argc, char **argv)
@@ -217,7 +297,9 @@ int main(int argc, char **argv)
     app.d.bus = bus_new();
     app.hub = sse_hub_new((int)set.sse_max, (size_t)set.sse_queue, api_event_filter(),
                           sizeof(struct principal));
-    if (!app.d.auth || !app.d.bus || !app.hub) {
+    app.console_hub = sse_hub_new((int)set.sse_max, (size_t)set.sse_queue, api_console_filter(),
+                                  sizeof(struct principal));
+    if (!app.d.auth || !app.d.bus || !app.hub || !app.console_hub) {
         log_error("linlid: out of memory at start");
         return 1;
     }
@@ -266,6 +348,8 @@ int main(int argc, char **argv)
     sodium_memzero(generated, sizeof generated);
 
     app.bus_sub = bus_subscribe(app.d.bus, "", on_bus_event, app.hub);
+    app.console_sub = bus_subscribe(app.d.bus, "", on_console_event, app.console_hub);
+    calls_set_offer_timeout(&app.d, set.offer_timeout_ms);
     app.sched = sched_start();
     if (!app.sched) {
         log_error("linlid: cannot start the scheduler");
@@ -273,6 +357,13 @@ int main(int argc, char **argv)
     }
     sched_every(app.sched, set.sse_heartbeat * 1000, heartbeat_job, app.hub, "sse heartbeat");
     sched_every(app.sched, set.purge_interval * 1000, purge_job, &app.d, "purge");
+    sched_every(app.sched, set.sse_heartbeat * 1000, heartbeat_job, app.console_hub,
+                "console heartbeat");
+    sched_every(app.sched, 1000, calls_tick_job, &app.d, "call offers");
+    sched_every(app.sched, DEVICES_FLUSH_MS, devices_flush_job, &app.d, "devices flush");
+    care_set_silent_limit(&app.d, set.device_silent_s);
+    sched_every(app.sched, set.care_tick_s * 1000, care_job, &app.d, "care");
+    sched_every(app.sched, set.case_tick_s * 1000, cases_job, &app.d, "case deadlines");
 
     struct http_options ho = {
         .listen = set.listen,
@@ -293,8 +384,41 @@ int main(int argc, char **argv)
                            .started_ms = clock_now_ms(),
                            .version = LINLI_VERSION,
                            .list_limit_default = (int)set.page_size};
+    app.api.console_hub = app.console_hub;
+    app.api.open311_jurisdiction = set.open311_jurisdiction;
+    /* Case photos: beside the database unless a directory is named. */
+    static char photo_dir[1100];
+    if (set.photo_dir[0]) {
+        snprintf(photo_dir, sizeof photo_dir, "%s", set.photo_dir);
+    } else {
+        const char *slash = strrchr(set.db, '/');
+        snprintf(photo_dir, sizeof photo_dir, "%.*sphotos", slash ? (int)(slash - set.db + 1) : 0,
+                 set.db);
+    }
+    if (photo_store_init(photo_dir, &err)) {
+        log_error("linlid: %s", err.detail);
+        sched_stop(app.sched);
+        http_free(app.http);
+        store_close(app.d.store);
+        return 1;
+    }
+    app.api.photo_dir = photo_dir;
+    app.api.photo_body_max = (size_t)set.photo_body_max;
+    if (app.http && set.mqtt[0]) {
+        /* The MQTT door: after the store and the API's domain are ready,
+         * before HTTP listens; a broker that cannot be reached stops the start. */
+        app.api.mqtt = mqtt_intake_start(&app.d, set.mqtt, (int)set.mqtt_clients, &err);
+        if (!app.api.mqtt) {
+            log_error("linlid: %s", err.detail);
+            sched_stop(app.sched);
+            http_free(app.http);
+            store_close(app.d.store);
+            return 1;
+        }
+    }
     if (!app.http || api_register(&app.api) || http_start(app.http, &err)) {
         log_error("linlid: %s", err.detail[0] ? err.detail : "cannot set up HTTP");
+        mqtt_intake_stop(app.api.mqtt);
         sched_stop(app.sched);
         http_free(app.http);
         store_close(app.d.store);
@@ -308,12 +432,23 @@ int main(int argc, char **argv)
     log_info("linlid: %s received; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 
     http_stop(app.http);
+    mqtt_intake_stop(app.api.mqtt); /* waits for messages in hand to commit */
+    app.api.mqtt = NULL;
     sched_stop(app.sched);
+    struct linli_err ferr;
+    linli_err_clear(&ferr);
+    if (devices_flush(&app.d, &ferr))
+        log_warn("linlid: last device flush: %s", ferr.detail);
     bus_unsubscribe(app.d.bus, app.bus_sub);
+    bus_unsubscribe(app.d.bus, app.console_sub);
     store_close(app.d.store);
     directory_close(&app.d);
+    calls_close_dispatch(&app.d);
+    devices_close(&app.d);
+    care_close(&app.d);
     http_free(app.http);
     sse_hub_free(app.hub);
+    sse_hub_free(app.console_hub);
     bus_free(app.d.bus);
     auth_free(app.d.auth);
     boundary_free(app.d.boundary);

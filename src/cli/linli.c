@@ -15,6 +15,8 @@
 #endif
 
 int cli_init(struct cli *c);
+int cli_open311(struct cli *c, int argc, char **argv);      /* cli_open311.c */
+int cli_export_cases(struct cli *c, int argc, char **argv); /* cli_cases.c */
 
 struct kind {
     const char *name;
@@ -46,6 +48,10 @@ static const struct kind export_kinds[] = {
      "export facilities [FILE|-] [--area CODE] [--kind KIND] [--crs wgs84|gcj02]\n"
      "                                the facilities as CSV; text that starts with = + - @ gets a\n"
      "                                leading ' against spreadsheet formulas"},
+    {"cases", cli_export_cases,
+     "export cases [--q TEXT] [--status S] [--category C] [--unit U] [--area CODE]\n"
+     "                                [--from TIME] [--to TIME] [FILE|-]   cases as CSV, newest\n"
+     "                                first, without contact details; = + - @ guarded by a '"},
     {NULL, NULL, NULL},
 };
 
@@ -69,6 +75,9 @@ static void print_usage(FILE *out)
         if (export_kinds[i].name)
             fprintf(out, "  %s\n", export_kinds[i].usage);
     fprintf(out,
+            "  open311 key add NAME          make an API key for an Open311 client (shown once)\n"
+            "  open311 key list              list the Open311 keys\n"
+            "  open311 key revoke ID|NAME    revoke a key, or every key of a client\n"
             "  demo [--seed N] [--scale K] [--dir DIR]\n"
             "                                build a demo district from the real area list\n"
             "  backup FILE                   copy the database, even while linlid runs\n"
@@ -167,6 +176,8 @@ int main(int argc, char **argv)
         return cli_users(&c, rest, rv);
     if (!strcmp(cmd, "import"))
         return cli_import(&c, rest, rv);
+    if (!strcmp(cmd, "open311"))
+        return cli_open311(&c, rest, rv);
     if (!strcmp(cmd, "demo"))
         return cli_demo(&c, rest, rv);
     if (!strcmp(cmd, "export"))

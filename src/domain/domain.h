@@ -11,6 +11,9 @@
 struct auth;
 struct boundary;
 struct directory;
+struct devices_state;
+struct dispatch;
+struct care_state;
 
 struct domain {
     struct store *store;
@@ -24,6 +27,12 @@ struct domain {
     struct directory *directory;
     /* Walking-time settings; zero = the defaults of walk.h. */
     double walk_detour, walk_speed;
+    /* The one-key call centre's memory: device heartbeat state (devices.h),
+     * the call queue and operators' presence (calls.h), care settings
+     * (care.h). Each is made on first use by its module and freed by it. */
+    struct devices_state *devices;
+    struct dispatch *dispatch;
+    struct care_state *care;
 };
 
 /* Publishes `payload` (reference taken) on the bus if there is one. */

@@ -88,6 +88,14 @@ int http_route(struct http_server *s, const char *method, const char *pattern, h
     return s->nroutes++;
 }
 
+int http_route_body_limit(struct http_server *s, int route, size_t max_body)
+{
+    if (route < 0 || route >= s->nroutes || max_body == 0)
+        return LINLI_EINVAL;
+    s->routes[route].max_body = max_body;
+    return LINLI_OK;
+}
+
 /* Matches `path` against route r; fills params (arena copies). 1 on match. */
 static int route_match(const struct route *r, const char *path, struct http_request *req)
 {
@@ -122,9 +130,14 @@ static void add_common_headers(struct http_request *req, struct MHD_Response *re
 {
     MHD_add_response_header(resp, "X-Request-Id", req->id_text);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    for (int i = 0; i < req->nheaders; i++)
+    /* Answers are not cached unless the handler says otherwise (photos). */
+    bool cache_set = false;
+    for (int i = 0; i < req->nheaders; i++) {
         MHD_add_response_header(resp, req->headers[i][0], req->headers[i][1]);
+        cache_set = cache_set || !strcasecmp(req->headers[i][0], "Cache-Control");
+    }
+    if (!cache_set)
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (atomic_load(&req->server->stopping))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 }
@@ -331,6 +344,18 @@ int http_query_check(struct http_request *req, const char *const *allowed, struc
 
 /* ---- the request cycle ---- */
 
+/* The body limit of the request's route: its own when it has one, else the
+ * server's. Only routes with a limit of their own are matched here. */
+static size_t body_limit(struct http_server *s, struct http_request *req)
+{
+    for (int i = 0; i < s->nroutes; i++) {
+        struct route *r = &s->routes[i];
+        if (r->max_body && !strcmp(r->method, req->method) && route_match(r, req->path, req))
+            return r->max_body;
+    }
+    return s->opt.max_body;
+}
+
 void http__dispatch(struct http_request *req)
 {
     struct http_server *s = req->server;
@@ -413,18 +438,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         arena_init(&req->arena, 2048);
         req->method = arena_strdup(&req->arena, method);
         req->path = arena_strdup(&req->arena, url);
-        buf_init(&req->body, s->opt.max_body);
+        size_t limit = body_limit(s, req);
+        buf_init(&req->body, limit);
         client_ip(conn, req->ip, sizeof req->ip);
         *con_cls = req;
         atomic_fetch_add(&s->inflight, 1);
 
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > s->opt.max_body) {
+        if (cl && strtoull(cl, NULL, 10) > limit) {
             struct linli_err err;
             linli_err_clear(&err);
             linli_fail(&err, LINLI_ETOOBIG,
-                       "The request body is larger than the limit of %zu bytes.", s->opt.max_body);
+                       "The request body is larger than the limit of %zu bytes.", limit);
             http_respond_problem(req, 413, &err);
         }
         return MHD_YES;
@@ -450,7 +476,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             /* A chunked body that outgrew the limit: we cannot answer in
              * the middle of an upload, so the connection is closed. */
             log_warn("http: req=%s %s %s body over %zu bytes; closing", req->id_text, method, url,
-                     s->opt.max_body);
+                     req->body.max);
             return MHD_NO;
         }
         return rc == LINLI_OK ? MHD_YES : MHD_NO;

@@ -79,6 +79,10 @@ struct http_server *http_new(const struct http_options *o);
 int http_route(struct http_server *s, const char *method, const char *pattern, http_handler fn,
                void *ctx);
 
+/* Gives route `route` (an index from http_route) its own body limit, for
+ * uploads larger than the server's max_body (photos). */
+int http_route_body_limit(struct http_server *s, int route, size_t max_body);
+
 int http_start(struct http_server *s, struct linli_err *err);
 uint16_t http_port(struct http_server *s);
 

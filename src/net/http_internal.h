@@ -18,7 +18,7 @@
 struct MHD_Daemon;
 struct MHD_Response;
 
-#define HTTP_MAX_ROUTES 128
+#define HTTP_MAX_ROUTES 256
 #define HTTP_MAX_SEGS   12
 /* The statuses a route counts separately, and one slot for "other": the
  * length of counted_status in http.c, which checks it. */
@@ -32,6 +32,7 @@ struct route {
     char storage[128];
     http_handler fn;
     void *ctx;
+    size_t max_body; /* 0 = the server's --max-body */
     atomic_uint_fast64_t count[HTTP_NSTATUS];
     struct hist seconds;
 };

@@ -28,6 +28,8 @@ struct sse_hub {
     size_t queue_max;
     sse_filter filter;
     size_t who_size;
+    sse_closed on_close; /* may be NULL */
+    void *on_close_ctx;
 };
 
 struct sse_hub *sse_hub_new(int max_subscribers, size_t queue_max, sse_filter filter,
@@ -90,9 +92,17 @@ static void client_done(void *ctx)
         c->next->prev = c->prev;
     h->count--;
     pthread_mutex_unlock(&h->lock);
+    if (h->on_close)
+        h->on_close(c->who, h->on_close_ctx);
     buf_free(&c->queue);
     pthread_mutex_destroy(&c->lock);
     free(c);
+}
+
+void sse_hub_on_close(struct sse_hub *h, sse_closed fn, void *ctx)
+{
+    h->on_close = fn;
+    h->on_close_ctx = ctx;
 }
 
 int sse_open(struct sse_hub *h, struct http_request *req, const void *who, struct linli_err *err)

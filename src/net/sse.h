@@ -40,4 +40,11 @@ int sse_close_where(struct sse_hub *hub, sse_match match, void *ctx);
 
 int sse_count(struct sse_hub *hub);
 
+/* Calls `fn(who, ctx)` when a subscriber's stream ends, from any cause (the
+ * client went away, it was dropped or closed, the server stops). Set once,
+ * before any stream opens. `fn` runs on a connection thread and may block
+ * briefly. */
+typedef void (*sse_closed)(const void *who, void *ctx);
+void sse_hub_on_close(struct sse_hub *hub, sse_closed fn, void *ctx);
+
 #endif

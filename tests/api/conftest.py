@@ -499,11 +499,13 @@ def uniq():
 # --------------------------------------------------------------------------- SSE
 
 class SSEStream:
-    """An open GET /api/v1/events stream read by a background thread.
+    """An open GET /api/v1/events stream (or another event-stream `path`, such
+    as the console's) read by a background thread.
     Events land in a queue as dicts {"event", "data", "comments"};
     None marks the end of the stream."""
 
-    def __init__(self, port, token=None, query="", source_ip=None, timeout=30):
+    def __init__(self, port, token=None, query="", source_ip=None, timeout=30,
+                 path="/api/v1/events"):
         import queue
         import threading
         self.q = queue.Queue()
@@ -513,7 +515,7 @@ class SSEStream:
         headers = {"Accept": "text/event-stream"}
         if token:
             headers["Authorization"] = "Bearer " + token
-        self.conn.request("GET", "/api/v1/events" + query, headers=headers)
+        self.conn.request("GET", path + query, headers=headers)
         self.resp = self.conn.getresponse()
         self.status = self.resp.status
         self.headers = HeaderView(self.resp.getheaders())
@@ -586,3 +588,38 @@ class SSEStream:
         if getattr(self, "thread", None):
             self.thread.join(5)
         self.conn.close()
+
+
+# --------------------------------------------------------------------------- MQTT
+
+class Broker:
+    """A Mosquitto broker on a free loopback port (scripts/mosquitto.sh)."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.host = "127.0.0.1"
+        script = os.path.join(SOURCE_DIR, "scripts", "mosquitto.sh")
+        r = subprocess.run([script, "start", workdir], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, f"mosquitto.sh start: {r.stderr}"
+        self.port = int(r.stdout.strip().splitlines()[-1])
+        self.script = script
+
+    @property
+    def hostport(self):
+        return f"{self.host}:{self.port}"
+
+    def stop(self):
+        subprocess.run([self.script, "stop", self.workdir], capture_output=True, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def mosquitto_broker():
+    """A broker for the module; skipped when mosquitto is not installed."""
+    import shutil
+    if not (shutil.which("mosquitto") or os.path.exists("/usr/sbin/mosquitto")) or \
+            not shutil.which("mosquitto_pub"):
+        pytest.skip("mosquitto and mosquitto-clients are not installed")
+    with tempfile.TemporaryDirectory(prefix="linli-mqtt-") as d:
+        b = Broker(d)
+        yield b
+        b.stop()
