@@ -520,15 +520,25 @@ static void write_queries(const char *path)
     FILE *f = fopen(path, "w");
     if (!f)
         die("cannot write %s", path);
-    /* texts of 3+ characters: phrases every category uses, and community names (rare) */
+    /* texts of 3+ characters: phrases every category uses, and community names (rare);
+     * names of 2 characters go with the 2-character texts */
     fputs("{\"three\": [\"小广告\", \"楼道堆放杂物\", \"影响通行\", \"存在安全隐患\", "
           "\"暖气不热\", \"夜间施工噪音\", \"共享单车乱停\", \"请督促物业\"",
           f);
-    for (int i = 0; i < QUERY_TERMS && i < ncommunities; i++)
-        fprintf(f, ", \"%s\"", communities[(i * 7919) % ncommunities].short_name);
+    for (int i = 0; i < QUERY_TERMS && i < ncommunities; i++) {
+        const char *name = communities[(i * 7919) % ncommunities].short_name;
+        if (strlen(name) >= 9) /* 3 characters of UTF-8 Chinese */
+            fprintf(f, ", \"%s\"", name);
+    }
     fputs("],\n \"two\": [\"楼道\", \"噪音\", \"停车\", \"暖气\", \"井盖\", \"电梯\", \"垃圾\", "
-          "\"漏水\"],\n \"one\": [\"灯\", \"水\", \"猫\", \"墙\"],\n \"communities\": [",
+          "\"漏水\"",
           f);
+    for (int i = 0; i < QUERY_TERMS && i < ncommunities; i++) {
+        const char *name = communities[(i * 7919) % ncommunities].short_name;
+        if (strlen(name) == 6)
+            fprintf(f, ", \"%s\"", name);
+    }
+    fputs("],\n \"one\": [\"灯\", \"水\", \"猫\", \"墙\"],\n \"communities\": [", f);
     for (int i = 0; i < ncommunities; i++)
         fprintf(f, "%s\"%s\"", i ? ", " : "", communities[i].code);
     fputs("],\n \"streets\": [", f);

@@ -17,8 +17,9 @@
 #  4. Creation with a photo: wrk posts multipart/form-data (category,
 #     description, lat, lon and one JPEG of about CASES_PHOTO_KB KB, each upload a
 #     different file) to POST /api/v1/cases as a resident, CASES_SECONDS seconds at
-#     each of CASES_CONNS connections; creates/s are the 201s over the time, and
-#     the cases and photo files in the store are counted afterwards.
+#     each of CASES_CONNS connections, then the same case as JSON without a photo;
+#     creates/s are the 201s over the time, and the cases and photo files in the
+#     store are counted afterwards.
 #
 # Run by hand after a release build (not part of the tests; no timing is ever
 # asserted):  cmake --preset release && cmake --build --preset release
@@ -27,7 +28,8 @@
 # Settings (environment): CASES_N (1000000), CASES_DAYS (365), CASES_REQUESTS (1000),
 # CASES_RUNS (3), CASES_SECONDS (10), CASES_CONNS ("16 64"), CASES_PHOTO_KB (30),
 # CASES_SEED (1), WRK_THREADS (2), BENCH_BUILD (build/release), CASES_KEEP=1 keeps the
-# temporary directory, TMPDIR (put it on the disk you mean to measure).
+# temporary directory, CASES_DB=DIR/cases.db reuses a database a kept run left (no
+# generation), TMPDIR (put it on the disk you mean to measure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,14 +68,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-DB=$TMP/cases.db
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-
-echo "== generating $N cases" >&2
-LINLI_ADMIN_PASSWORD=$PASSWORD "$BUILD/linli" --db "$DB" init >/dev/null
-"$BUILD/linli" --db "$DB" import areas --dir data/chaoyang >/dev/null
-GEN_LINE=$(timeout 7200 "$BUILD/bench/cases_bench" gen --db "$DB" --cases "$N" --days "$DAYS" \
-    --seed "$SEED" --queries "$TMP/queries.json")
+if [ -n "${CASES_DB:-}" ]; then
+    # A database an earlier run kept (CASES_KEEP=1): its cases and queries are reused, and the
+    # creation runs add to it.
+    DB=$CASES_DB
+    cp "$(dirname "$DB")/queries.json" "$TMP/queries.json"
+    GEN_LINE="Reused $DB: $(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from cases").fetchone()[0])' "$DB") cases."
+else
+    DB=$TMP/cases.db
+    echo "== generating $N cases" >&2
+    LINLI_ADMIN_PASSWORD=$PASSWORD "$BUILD/linli" --db "$DB" init >/dev/null
+    "$BUILD/linli" --db "$DB" import areas --dir data/chaoyang >/dev/null
+    GEN_LINE=$(timeout 7200 "$BUILD/bench/cases_bench" gen --db "$DB" --cases "$N" \
+        --days "$DAYS" --seed "$SEED" --queries "$TMP/queries.json")
+fi
+PHOTOS=$(dirname "$DB")/photos
 echo "$GEN_LINE" >&2
 DB_MB=$(python3 -c "import os; print(f'{os.path.getsize(\"$DB\") / 1e6:.0f}')")
 
@@ -102,8 +112,8 @@ STREET_CODE=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["
 for u in "bench-street street $STREET_CODE" "bench-resident resident"; do
     set -- $u
     body="{\"username\":\"$1\",\"role\":\"$2\",\"password\":\"$PASSWORD\"${3:+,\"scope\":\"$3\"}}"
-    curl -fs -o /dev/null -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
-        -d "$body" "http://127.0.0.1:$PORT/api/v1/users"
+    curl -s -o /dev/null -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+        -d "$body" "http://127.0.0.1:$PORT/api/v1/users" # 409 when a reused database has them
 done
 STREET=$(login bench-street)
 RESIDENT=$(login bench-resident)
@@ -118,7 +128,7 @@ count_cases() {
     python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from cases").fetchone()[0])' "$DB"
 }
 count_photos() {
-    find "$TMP/photos" -type f 2>/dev/null | wc -l
+    find "$PHOTOS" -type f 2>/dev/null | wc -l
 }
 cat >"$TMP/create.lua" <<'EOF'
 -- POST /api/v1/cases as multipart/form-data with one JPEG; the JPEG's 20-byte
@@ -154,6 +164,21 @@ request = function()
   return wrk.format("POST", "/api/v1/cases", hdrs,
                     pre .. string.format("%04d%04d%012d", run, tid, n) .. post)
 end
+if os.getenv("CASES_NO_PHOTO") == "1" then
+  -- the same case as JSON, without a photo: what the photo costs
+  request = function()
+    return wrk.format("POST", "/api/v1/cases", jhdrs, jbody)
+  end
+  local init_photo = init
+  init = function(args)
+    init_photo(args)
+    jhdrs = { ["Authorization"] = "Bearer " .. os.getenv("CASES_TOKEN"),
+              ["Content-Type"] = "application/json" }
+    jbody = '{"category": "corridor_clutter", "description": ' ..
+            '"3号楼2单元楼道堆放纸箱和旧家具，影响通行，存在消防隐患", ' ..
+            '"point": {"lat": 39.9061, "lon": 116.4599}}'
+  end
+end
 done = function(s, lat, req)
   local e = s.errors
   io.write(string.format("BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d status_errors=%d socket_errors=%d\n",
@@ -162,35 +187,41 @@ done = function(s, lat, req)
 end
 EOF
 CREATE_ROWS=""
-for c in $CONNS; do
+for run in $(for c in $CONNS; do echo "photo:$c json:$c"; done); do
+    kind=${run%%:*}
+    c=${run#*:}
     t=$WRK_THREADS
     [ "$c" -lt "$t" ] && t=$c
     before=$(count_cases)
     photos_before=$(count_photos)
-    CASES_JPEG=$TMP/photo.jpg CASES_TOKEN=$RESIDENT CASES_RUN=$c timeout $((SECS + 60)) \
+    # a run number of its own (the clock), so no upload repeats an earlier run's photo
+    CASES_JPEG=$TMP/photo.jpg CASES_TOKEN=$RESIDENT CASES_RUN=$(($(date +%s) % 10000)) \
+        CASES_NO_PHOTO=$([ "$kind" = json ] && echo 1 || echo 0) timeout $((SECS + 60)) \
         wrk -t"$t" -c"$c" -d"${SECS}s" --latency -s "$TMP/create.lua" \
-        "http://127.0.0.1:$PORT/api/v1/cases" >"$TMP/wrk-$c.txt" 2>&1 || true
-    line=$(grep '^BENCH ' "$TMP/wrk-$c.txt" || true)
+        "http://127.0.0.1:$PORT/api/v1/cases" >"$TMP/wrk-$kind-$c.txt" 2>&1 || true
+    line=$(grep '^BENCH ' "$TMP/wrk-$kind-$c.txt" || true)
     if [ -z "$line" ]; then
-        echo "cases_bench.sh: wrk gave no result at $c connections:" >&2
-        cat "$TMP/wrk-$c.txt" >&2
+        echo "cases_bench.sh: wrk gave no result for $kind at $c connections:" >&2
+        cat "$TMP/wrk-$kind-$c.txt" >&2
         exit 1
     fi
     sleep 2 # requests wrk did not wait for still finish
     after=$(count_cases)
     photos_after=$(count_photos)
-    CREATE_ROWS+=$(python3 - "$c" "$line" "$((after - before))" "$((photos_after - photos_before))" <<'PY'
+    CREATE_ROWS+=$(python3 - "$kind" "$c" "$line" "$((after - before))" "$((photos_after - photos_before))" <<'PY'
 import sys
-conns, line, rows, photos = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+kind, conns, line = sys.argv[1], sys.argv[2], sys.argv[3]
+rows, photos = int(sys.argv[4]), int(sys.argv[5])
+body = "multipart, one JPEG" if kind == "photo" else "JSON, no photo"
 d = {k: int(v) for k, v in (x.split("=") for x in line.split()[1:])}
 secs = d["duration_us"] / 1e6
 ok = d["requests"] - d["status_errors"]
-print(f"| {conns} | {ok / secs:,.0f} | {d['requests']:,} | {d['p50_us'] / 1000:.1f} | "
+print(f"| {body} | {conns} | {ok / secs:,.0f} | {d['requests']:,} | {d['p50_us'] / 1000:.1f} | "
       f"{d['p99_us'] / 1000:.1f} | {d['status_errors']} | {d['socket_errors']} | {rows:,} | "
       f"{photos:,} |")
 PY
 )$'\n'
-    echo "  $c connections: $line" >&2
+    echo "  $kind, $c connections: $line" >&2
 done
 
 kill -TERM "$PID" 2>/dev/null || true
@@ -223,9 +254,9 @@ mkdir -p "$(dirname "$OUT")"
     echo
     echo "$TABLES"
     echo
-    echo "### Creation with a photo: POST /api/v1/cases, multipart, one ${PHOTO_BYTES}-byte JPEG each"
+    echo "### Creation: POST /api/v1/cases as a resident, with a ${PHOTO_BYTES}-byte JPEG and without"
     echo
-    echo "| connections | creates/s | requests | p50 ms | p99 ms | non-2xx | socket errors | cases added | photo files added |"
-    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| body | connections | creates/s | requests | p50 ms | p99 ms | non-2xx | socket errors | cases added | photo files added |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s' "$CREATE_ROWS"
 } | tee "$OUT"

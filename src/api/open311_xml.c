@@ -228,11 +228,18 @@ char *open311_format_time(int64_t ms, char out[OPEN311_TIME_SIZE])
         snprintf(out, OPEN311_TIME_SIZE, "1970-01-01T08:00:00+08:00");
         return out;
     }
-    int off_h = OPEN311_UTC_OFFSET_S / 3600, off_m = OPEN311_UTC_OFFSET_S / 60 % 60;
-    snprintf(out, OPEN311_TIME_SIZE, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
-             (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-             tm.tm_sec, OPEN311_UTC_OFFSET_S >= 0 ? '+' : '-', off_h < 0 ? -off_h : off_h,
-             off_m < 0 ? -off_m : off_m);
+    int off = OPEN311_UTC_OFFSET_S < 0 ? -OPEN311_UTC_OFFSET_S : OPEN311_UTC_OFFSET_S;
+    char offset[8] = {OPEN311_UTC_OFFSET_S >= 0 ? '+' : '-',
+                      (char)('0' + off / 36000 % 10),
+                      (char)('0' + off / 3600 % 10),
+                      ':',
+                      (char)('0' + off / 600 % 6),
+                      (char)('0' + off / 60 % 10),
+                      '\0'};
+    /* strftime writes the date and time; the offset is fixed text. */
+    size_t n = strftime(out, OPEN311_TIME_SIZE - sizeof offset + 1, "%Y-%m-%dT%H:%M:%S", &tm);
+    memcpy(out + n, offset, sizeof offset - 1);
+    out[n + sizeof offset - 2] = '\0';
     return out;
 }
 

@@ -184,7 +184,7 @@ static void calls_tick_job(void *arg)
     calls_tick(arg, clock_now_ms());
 }
 
-/* Device heartbeat state gathered in memory goes to the store in one write. */
+/* Device heartbeat state gathered in memory goes to the store (devices_flush). */
 static void devices_flush_job(void *arg)
 {
     struct domain *d = arg;

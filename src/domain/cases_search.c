@@ -48,10 +48,14 @@ static const char SQL_SEARCH_FTS[] =
     "SELECT c.id FROM cases_fts CROSS JOIN cases c ON c.id = cases_fts.rowid"
     " WHERE cases_fts MATCH ?13 AND cases_fts.rowid < ?12 AND" SEARCH_VIEW SEARCH_FILTERS
     " ORDER BY cases_fts.rowid DESC LIMIT ?14";
+/* At most ?14 cases below the cursor are read, newest first, whatever the
+ * filters let through (nothing in WHERE but the cursor): each row says
+ * whether it is visible, passes the filters and holds the text. */
 static const char SQL_SEARCH_SHORT[] =
-    "SELECT c.id, (c.title LIKE ?13 ESCAPE '\\' OR c.description LIKE ?13 ESCAPE '\\'"
-    "  OR c.address LIKE ?13 ESCAPE '\\')"
-    " FROM cases c WHERE" SEARCH_VIEW SEARCH_FILTERS " AND c.id < ?12 ORDER BY c.id DESC LIMIT ?14";
+    "SELECT c.id, (" SEARCH_VIEW SEARCH_FILTERS
+    "  AND (c.title LIKE ?13 ESCAPE '\\' OR c.description LIKE ?13 ESCAPE '\\'"
+    "       OR c.address LIKE ?13 ESCAPE '\\'))"
+    " FROM cases c WHERE c.id < ?12 ORDER BY c.id DESC LIMIT ?14";
 static const char SQL_SEARCH_PLAIN[] =
     "SELECT c.id FROM cases c WHERE" SEARCH_VIEW SEARCH_FILTERS " AND c.id < ?12"
     " ORDER BY c.id DESC LIMIT ?14";

@@ -67,10 +67,11 @@
  * matching every filter, newest first. `q` is one substring of the title,
  * description or address: with 3 or more characters it is looked up in the
  * trigram index (cases_fts); with 1 or 2 characters, which hold no trigram,
- * it is matched with LIKE over at most CASES_SHORT_QUERY_SCAN cases per page
- * (the newest below the cursor that match the other filters): such a page
- * may hold fewer hits than the limit and still have a next cursor. Records
- * come back in the caller's view (cases__redact).
+ * each page reads the CASES_SHORT_QUERY_SCAN newest cases below the cursor,
+ * whatever the filters, and keeps those the caller may see that pass the
+ * filters and hold the text (LIKE): such a page may hold fewer hits than the
+ * limit, even none, and still have a next cursor. Records come back in the
+ * caller's view (cases__redact).
  *
  * cases_export hands every matching case, newest first, to a callback, in
  * pages; staff roles only, audited as "case.export" with the filters. The

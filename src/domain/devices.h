@@ -145,9 +145,11 @@ int devices_intake(struct domain *d, int door, const char *serial, const char *t
                    const char *signature, const char *body, size_t len, struct intake_result *out,
                    struct linli_err *err);
 
-/* Writes the heartbeat state gathered in memory since the last flush (one
- * write job for all the devices that changed). The scheduler calls it every
- * few seconds and linlid once more at shutdown. */
+/* Writes the heartbeat state gathered in memory since the last flush: the
+ * devices that changed, in id order, a few thousand to a write job, so a
+ * durable event never waits behind more than one of them. Rows whose job
+ * failed stay pending for the next flush. The scheduler calls it every few
+ * seconds and linlid once more at shutdown. */
 int devices_flush(struct domain *d, struct linli_err *err);
 
 /* Appends the intake's Prometheus series: events by door, kind and outcome

@@ -160,7 +160,7 @@ static int webp_vp8x(const struct riff_chunk *c, uint64_t *w, uint64_t *h, struc
 int photo__webp_inspect(const uint8_t *p, size_t len, const struct photo_limits *lim,
                         struct photo_info *out, struct linli_err *err)
 {
-    size_t end;
+    size_t end = 0;
     struct riff_chunk first, exif;
     uint64_t w, h;
     int rc = riff_end(p, len, &end, err);
@@ -208,7 +208,7 @@ static bool webp_keeps(const struct riff_chunk *c)
 int photo__webp_strip(const uint8_t *p, size_t len, int orientation, struct buf *out,
                       struct linli_err *err)
 {
-    size_t start = out->len, end;
+    size_t start = out->len, end = 0;
     struct riff_chunk c, exif;
     uint64_t w, h;
     int rc = riff_end(p, len, &end, err);

@@ -1,9 +1,10 @@
 /* test_devices.c - devices, subscriptions and the intake (src/domain/devices.c,
  * devices_intake.c): signatures against vectors computed elsewhere, the
  * replay window's edges, duplicates, each malformed field named, events
- * without a subscription, heartbeats that reach the store only by a flush,
- * and a low battery that makes exactly one task; on a real store holding one
- * street with two communities and two people. */
+ * without a subscription, heartbeats that reach the store only by a flush
+ * (a large one in several write jobs), and a low battery that makes exactly
+ * one task; on a real store holding one street with two communities and two
+ * people. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -432,6 +433,56 @@ static void test_heartbeat_is_written_by_the_flush(void **state)
     buf_free(&m);
 }
 
+/* linli_store_jobs_total, the write jobs the store has run. */
+static long long store_jobs(struct fixture *f)
+{
+    struct buf m;
+    buf_init(&m, 1 << 20);
+    store_metrics_render(f->d.store, &m);
+    const char *at = strstr(m.data, "\nlinli_store_jobs_total ");
+    long long jobs = at ? atoll(at + strlen("\nlinli_store_jobs_total ")) : -1;
+    buf_free(&m);
+    return jobs;
+}
+
+/* More devices than one flush job holds: all are written, in several jobs
+ * (so a durable event never waits behind one long transaction). */
+static void test_a_large_flush_writes_every_device_in_several_jobs(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 5000 };
+    static const char secret[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO devices (serial, secret, created_at, updated_at)"
+             " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+             " SELECT 'BULK-' || i, '%s', 1, 1 FROM n",
+             N, secret);
+    sql_exec(f->d.store, sql);
+    struct intake_result r;
+    for (int i = N; i >= 1; i--) { /* against id order: the flush sorts */
+        struct dev dv = {.id = 0};
+        snprintf(dv.serial, sizeof dv.serial, "BULK-%d", i);
+        snprintf(dv.secret, sizeof dv.secret, "%s", secret);
+        char body[96];
+        snprintf(body, sizeof body, "{\"event_id\":\"b%d\",\"type\":\"heartbeat\",\"battery\":66}",
+                 i);
+        assert_ok(send_ev(f, &dv, body, &r), &f->err);
+    }
+    long long jobs = store_jobs(f);
+    linli_err_clear(&f->err);
+    assert_ok(devices_flush(&f->d, &f->err), &f->err);
+    assert_true(store_jobs(f) - jobs >= 2);
+    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM devices WHERE battery = ?1", "66"), N);
+    struct buf m;
+    buf_init(&m, 1 << 20);
+    devices_metrics_render(&f->d, &m);
+    assert_contains(m.data, "linli_device_heartbeats_pending 0");
+    assert_contains(m.data, "linli_device_flushed_rows_total 5000");
+    assert_contains(m.data, "linli_device_flushes_total 1\n");
+    buf_free(&m);
+}
+
 static void test_low_battery_makes_exactly_one_task(void **state)
 {
     struct fixture *f = *state;
@@ -590,6 +641,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_fields_are_each_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_heartbeat_is_written_by_the_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_large_flush_writes_every_device_in_several_jobs,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_low_battery_makes_exactly_one_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_activity_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changes_by_another_process_are_seen_within_seconds,
