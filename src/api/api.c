@@ -230,3 +230,14 @@ json_t *api_user_json(const struct user *u)
     json_object_set_new(o, "updated_at", api_time(u->updated_at));
     return o;
 }
+
+void api_query_time(struct http_request *req, const char *name, int64_t *ms, struct linli_err *err)
+{
+    const char *v = http_query(req, name);
+    if (!v || !clock_parse_rfc3339(v, ms))
+        return;
+    char t[40];
+    if (strlen(v) != 10 ||
+        (snprintf(t, sizeof t, "%sT00:00:00+08:00", v), clock_parse_rfc3339(t, ms)))
+        linli_field(err, name, "must be a date (YYYY-MM-DD) or an RFC 3339 time");
+}

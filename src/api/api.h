@@ -106,6 +106,10 @@ void api_error(struct http_request *req, const struct linli_err *err);
 json_t *api_list(json_t *items, int64_t next_id);
 
 json_t *api_time(int64_t ms); /* RFC 3339 string, or null for 0 */
+/* Query parameter `name` as a time into *ms (left as is when absent): RFC
+ * 3339, or a date YYYY-MM-DD meaning its midnight in Asia/Shanghai. A field
+ * error in `err` otherwise. */
+void api_query_time(struct http_request *req, const char *name, int64_t *ms, struct linli_err *err);
 json_t *api_user_json(const struct user *u);
 
 #endif

@@ -385,19 +385,6 @@ static void case_get(struct http_request *req, void *ctx)
     free(c);
 }
 
-/* Parses an RFC 3339 time or a date (YYYY-MM-DD, Asia/Shanghai midnight). */
-static int parse_when(const char *text, int64_t *ms)
-{
-    if (!clock_parse_rfc3339(text, ms))
-        return 0;
-    char buf[40];
-    if (strlen(text) == 10) {
-        snprintf(buf, sizeof buf, "%sT00:00:00+08:00", text);
-        return clock_parse_rfc3339(buf, ms);
-    }
-    return -1;
-}
-
 static void case_list(struct http_request *req, void *ctx)
 {
     struct api *a = ctx;
@@ -430,10 +417,8 @@ static void case_list(struct http_request *req, void *ctx)
     }
     if ((v = http_query(req, "channel")) && case_channel_parse(v, &f.channel))
         linli_field(&err, "channel", "is not a channel");
-    if ((v = http_query(req, "from")) && parse_when(v, &f.from_ms))
-        linli_field(&err, "from", "must be a date (YYYY-MM-DD) or an RFC 3339 time");
-    if ((v = http_query(req, "to")) && parse_when(v, &f.to_ms))
-        linli_field(&err, "to", "must be a date (YYYY-MM-DD) or an RFC 3339 time");
+    api_query_time(req, "from", &f.from_ms, &err);
+    api_query_time(req, "to", &f.to_ms, &err);
     if ((v = http_query(req, "mine"))) {
         if (strcmp(v, "true") && strcmp(v, "false"))
             linli_field(&err, "mine", "must be true or false");

@@ -17,21 +17,6 @@
  * limit. */
 #define CASES_EXPORT_HTTP_MAX 100000
 
-/* A time query parameter into *ms (left as is when absent): RFC 3339, or a
- * date YYYY-MM-DD meaning its midnight in Asia/Shanghai, as GET
- * /api/v1/cases takes them. */
-static void query_time(struct http_request *req, const char *name, int64_t *ms,
-                       struct linli_err *err)
-{
-    const char *v = http_query(req, name);
-    if (!v || !clock_parse_rfc3339(v, ms))
-        return;
-    char t[40];
-    if (strlen(v) != 10 ||
-        (snprintf(t, sizeof t, "%sT00:00:00+08:00", v), clock_parse_rfc3339(t, ms)))
-        linli_field(err, name, "must be a date (YYYY-MM-DD) or an RFC 3339 time");
-}
-
 /* ---- the figures ---- */
 
 static void report_cases(struct http_request *req, void *ctx)
@@ -44,8 +29,8 @@ static void report_cases(struct http_request *req, void *ctx)
     struct linli_err err;
     linli_err_clear(&err);
     struct cases_stats_query q = {.unit = http_query(req, "unit"), .area = http_query(req, "area")};
-    query_time(req, "from", &q.from_ms, &err);
-    query_time(req, "to", &q.to_ms, &err);
+    api_query_time(req, "from", &q.from_ms, &err);
+    api_query_time(req, "to", &q.to_ms, &err);
     if (err.nfields) {
         http_respond_problem(req, 422, &err);
         return;
@@ -110,8 +95,8 @@ static void read_filters(struct http_request *req, struct cases_search_query *q,
     q->category = http_query(req, "category");
     q->unit = http_query(req, "unit");
     q->area = http_query(req, "area");
-    query_time(req, "from", &q->from_ms, err);
-    query_time(req, "to", &q->to_ms, err);
+    api_query_time(req, "from", &q->from_ms, err);
+    api_query_time(req, "to", &q->to_ms, err);
 }
 
 static void search(struct http_request *req, void *ctx)
