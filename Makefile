@@ -11,6 +11,7 @@ all: build
 
 deps:
 	@./scripts/install-deps.sh
+	@./scripts/web-deps.sh
 
 build: deps
 	@cmake --preset release >/dev/null

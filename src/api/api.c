@@ -20,7 +20,8 @@ int api_register(struct api *a)
         (rc = api_coverage_routes(a)) < 0 || (rc = api_devices_routes(a)) < 0 ||
         (rc = api_care_routes(a)) < 0 || (rc = api_calls_routes(a)) < 0 ||
         (rc = api_cases_stats_routes(a)) < 0 || (rc = api_cases_routes(a)) < 0 ||
-        (rc = api_open311_routes(a)) < 0)
+        (rc = api_open311_routes(a)) < 0 || (rc = api_web_routes(a)) < 0 ||
+        (rc = api_facility_report_routes(a)) < 0)
         return rc;
     return LINLI_OK;
 }

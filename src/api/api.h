@@ -24,6 +24,9 @@ struct api {
     size_t photo_body_max;       /* body limit of the routes that take photos; 0 = max_body */
     /* The Open311 jurisdiction_id (open311.c); NULL = the default. */
     const char *open311_jurisdiction;
+    /* The pages' map tiles (api_web.c): a Leaflet URL template; NULL or "" = none. */
+    const char *map_tiles;
+    const char *map_attribution;
 };
 
 /* The event filter to create the SSE hub with: who sees which topic. */
@@ -62,6 +65,10 @@ int api_case_setup_routes(
     struct api *a); /* categories, settings, routing, units, volunteer teams */
 /* Open311 GeoReport v2 under /open311/v2 (open311.c). */
 int api_open311_routes(struct api *a);
+/* What the web pages need from the server: GET /api/v1/map (api_web.c). */
+int api_web_routes(struct api *a);
+/* The directory in figures: GET /api/v1/reports/facilities (api_facility_report.c). */
+int api_facility_report_routes(struct api *a);
 
 /* ---- shared helpers; each one that fails has already answered ---- */
 

@@ -44,6 +44,8 @@ struct settings {
     char boundary[1024];
     char boundary_area[16];
     char open311_jurisdiction[128];
+    char map_tiles[512];
+    char map_attribution[256];
     char mqtt[256];
     long mqtt_clients;
     int log_requests;
@@ -143,6 +145,12 @@ static const struct cfg_option options[] = {
      "bytes a request that carries photos may hold (POST /api/v1/cases, .../photos)"},
     {"photo-dir", CFG_STR, S(photo_dir), sizeof(((struct settings *)0)->photo_dir), "", 0, 0,
      "directory of case photos, stored by content hash (\"\" = \"photos\" beside the database)"},
+    {"map-tiles", CFG_STR, S(map_tiles), sizeof(((struct settings *)0)->map_tiles), "", 0, 0,
+     "map tile URL template for the web pages, e.g. https://tile.example.org/{z}/{x}/{y}.png "
+     "(\"\" = no tiles: the pages draw the district outline and points only)"},
+    {"map-attribution", CFG_STR, S(map_attribution),
+     sizeof(((struct settings *)0)->map_attribution), "", 0, 0,
+     "the attribution the tile source asks for, shown on every map"},
     {"open311-jurisdiction", CFG_STR, S(open311_jurisdiction),
      sizeof(((struct settings *)0)->open311_jurisdiction), "chaoyang.linli", 0, 0,
      "the jurisdiction_id Open311 clients may send (another one gets 404)"},
@@ -386,6 +394,8 @@ int main(int argc, char **argv)
                            .list_limit_default = (int)set.page_size};
     app.api.console_hub = app.console_hub;
     app.api.open311_jurisdiction = set.open311_jurisdiction;
+    app.api.map_tiles = set.map_tiles;
+    app.api.map_attribution = set.map_attribution;
     /* Case photos: beside the database unless a directory is named. */
     static char photo_dir[1100];
     if (set.photo_dir[0]) {

@@ -2,6 +2,7 @@
  * WGS-84 for "is this point in the district" questions. */
 #include "domain/registry.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,4 +140,29 @@ int boundary_bbox(const struct boundary *b, struct geo_point *min, struct geo_po
     *min = b->min;
     *max = b->max;
     return 0;
+}
+
+json_t *boundary_geojson(const struct boundary *b)
+{
+    json_t *polys = json_array();
+    for (size_t i = 0; polys && i < b->npolys; i++) {
+        json_t *poly = json_array();
+        for (size_t r = 0; poly && r < b->polys[i].nrings; r++) {
+            const struct geo_ring *ring = &b->polys[i].rings[r];
+            json_t *coords = json_array();
+            for (size_t k = 0; coords && k < ring->n; k++)
+                json_array_append_new(coords,
+                                      json_pack("[f, f]", round(ring->pts[k].lon * 1e6) / 1e6,
+                                                round(ring->pts[k].lat * 1e6) / 1e6));
+            if (!coords || json_array_append_new(poly, coords) != 0) {
+                json_decref(poly);
+                poly = NULL;
+            }
+        }
+        if (!poly || json_array_append_new(polys, poly) != 0) {
+            json_decref(polys);
+            return NULL;
+        }
+    }
+    return polys ? json_pack("{s:s, s:o}", "type", "MultiPolygon", "coordinates", polys) : NULL;
 }

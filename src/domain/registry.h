@@ -111,5 +111,8 @@ void boundary_free(struct boundary *b);
 bool boundary_contains(const struct boundary *b, struct geo_point wgs84);
 /* A point inside, for tests and demos: the centroid of the largest ring's box, nudged inside. */
 int boundary_bbox(const struct boundary *b, struct geo_point *min, struct geo_point *max);
+/* The outline as a GeoJSON MultiPolygon geometry in WGS-84 ([lon, lat],
+ * rounded to 1e-6 degrees, about 0.1 m), for maps. NULL when out of memory. */
+json_t *boundary_geojson(const struct boundary *b);
 
 #endif

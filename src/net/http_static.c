@@ -18,10 +18,13 @@ static const char *mime_type(const char *path)
         {".html", "text/html; charset=utf-8"},
         {".css", "text/css; charset=utf-8"},
         {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
         {".json", "application/json"},
         {".svg", "image/svg+xml"},
         {".png", "image/png"},
         {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"},
+        {".webp", "image/webp"},
         {".ico", "image/x-icon"},
         {".geojson", "application/geo+json"},
         {".txt", "text/plain; charset=utf-8"},
@@ -94,6 +97,21 @@ void http_respond_static(struct http_request *req)
         close(fd);
         return;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mime_type(real));
+    const char *type = mime_type(real);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    /* The front-end libraries under /vendor/ change only with a new build;
+     * the pages themselves are checked again on every visit. */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            !strncmp(p, "/vendor/", 8) ? "public, max-age=86400" : "no-cache");
+    if (!strncmp(type, "text/html", 9)) {
+        /* Pages run only their own scripts and talk only to this server;
+         * map tiles may come from elsewhere (--map-tiles), as images. */
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'self'; script-src 'self'; style-src 'self' "
+                                "'unsafe-inline'; img-src 'self' data: blob: https: http:; "
+                                "connect-src 'self'; object-src 'none'; base-uri 'none'; "
+                                "frame-ancestors 'none'; form-action 'self'");
+        MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+    }
     http__queue(req, 200, resp);
 }
