@@ -31,8 +31,11 @@ done
 for f in "$nm"/leaflet/dist/images/*.png; do
   cmp -s "$f" "$v/leaflet/images/$(basename "$f")" || cp "$f" "$v/leaflet/images/"
 done
-cmp -s "$nm/echarts/dist/echarts.min.js" "$v/echarts/echarts.min.js" ||
-  cp "$nm/echarts/dist/echarts.min.js" "$v/echarts/echarts.min.js"
+# ECharts' "common" build (bar, line, pie, scatter, ...: what the dashboard
+# draws) is 0.7 MB against 1.1 MB for the whole library.
+for f in echarts.common.min.js echarts.min.js; do
+  cmp -s "$nm/echarts/dist/$f" "$v/echarts/$f" || cp "$nm/echarts/dist/$f" "$v/echarts/$f"
+done
 # The libraries' licences travel with them.
 cp "$nm/leaflet/LICENSE" "$v/leaflet/LICENSE" 2>/dev/null || true
 cp "$nm/echarts/LICENSE" "$v/echarts/LICENSE" 2>/dev/null || true
