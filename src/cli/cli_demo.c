@@ -16,9 +16,11 @@
  *    health centres and stations, family-bed and home-service providers,
  *    with hours, closures, prices and subsidy rules. Their counts scale with
  *    --scale (at least one of each); Spring Festival closures are the next
- *    festival's, so they follow today's date.
+ *    festival's, so they follow today's date;
+ *  - an account for each role the pages need, and two months of cases
+ *    (cli_demo_accounts.c, cli_demo_cases.c).
  * --scale K multiplies the people (and the counts) for load tests. */
-#include "cli/cli.h"
+#include "cli/cli_demo.h"
 
 #include "base/clock.h"
 #include "base/idnum.h"
@@ -36,43 +38,6 @@
 
 #define DEMO_STREET_CENTRES     35
 #define DEMO_COMMUNITY_STATIONS 205
-
-/* ---- a small deterministic generator (splitmix64) ---- */
-
-struct rng {
-    uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double rng_unit(struct rng *r) /* [0, 1) */
-{
-    return (double)(rng_next(r) >> 11) / 9007199254740992.0;
-}
-
-static int rng_below(struct rng *r, int n)
-{
-    return (int)(rng_unit(r) * n);
-}
-
-static double rng_normal(struct rng *r)
-{
-    double u = rng_unit(r), v = rng_unit(r);
-    if (u < 1e-12)
-        u = 1e-12;
-    return sqrt(-2 * log(u)) * cos(2 * 3.14159265358979323846 * v);
-}
-
-static bool chance(struct rng *r, double p)
-{
-    return rng_unit(r) < p;
-}
 
 /* ---- the things people are made of ---- */
 
@@ -163,7 +128,7 @@ static void make_name(struct rng *r, bool male, char *out, size_t size)
     snprintf(out, size, "%s%s", s, g);
 }
 
-static void make_mobile(struct rng *r, char *out, size_t size)
+void make_mobile(struct rng *r, char *out, size_t size)
 {
     static const char *const prefixes[] = {"138", "139", "135", "136", "137", "150", "151", "152",
                                            "186", "185", "133", "153", "180", "189", "177", "199"};
@@ -583,7 +548,7 @@ static const char *const spring_festival[][2] = {
     {"2035-02-07", "2035-02-13"}};
 
 /* The name without the committee's suffix, with 社区 or 村: "南郎家园社区". */
-static void community_short(const struct area *a, char *out, size_t size)
+void community_short(const struct area *a, char *out, size_t size)
 {
     static const char *const suffixes[] = {"社区居民委员会", "社区居委会", "社区委员会",
                                            "村民委员会",     "村委会",     "居委会",
@@ -1813,6 +1778,10 @@ int cli_demo(struct cli *c, int argc, char **argv)
         return cli_die("the database holds people already; the demo fills an empty registry "
                        "(use a new --db)");
     }
+    if (demo_accounts_check(c)) {
+        cli_close(c);
+        return 1;
+    }
     char bpath[4096];
     snprintf(bpath, sizeof bpath, "%s/boundary_gcj02.geojson", dir);
     dm.boundary = boundary_load_gcj02(bpath, &err);
@@ -1872,6 +1841,23 @@ int cli_demo(struct cli *c, int argc, char **argv)
                "secrets are derived from the seed: they are not secret.\n",
                hc.subscribers, hc.alone80, hc.checkin_plans, hc.weekly_plans, DEMO_HISTORY_DAYS,
                hc.calls, hc.tasks, (double)(clock_mono_us() - t2) / 1e6);
+    /* Accounts to try the pages with, and a history of cases for them. */
+    struct demo_district w = {.c = c,
+                              .scale = scale,
+                              .seed = rng_next(&dm.rng),
+                              .district = &dm.district,
+                              .streets = dm.streets,
+                              .nstreets = dm.nstreets,
+                              .communities = dm.communities,
+                              .ncommunities = dm.ncommunities,
+                              .boundary = dm.boundary};
+    struct demo_accounts accounts = {0};
+    if (!rc)
+        rc = demo_accounts_create(&w, &accounts);
+    if (!rc)
+        rc = demo_cases(&w, &accounts);
+    if (!rc)
+        demo_accounts_print(&accounts);
     free(districts);
     free(dm.streets);
     free(dm.communities);

@@ -55,9 +55,9 @@
 #define PRICE_MAX_FEN            100000000 /* 1,000,000 yuan */
 #define FACILITIES_PAGE_MAX      500
 #define FACILITY_IMPORT_MAX      20000 /* rows in one import (one transaction) */
-#define DIRECTORY_HITS_MAX       200 /* most hits of one search */
-#define DIRECTORY_MINUTES_MAX    120 /* longest walk a search or report accepts */
-#define DIRECTORY_SERVED_KM      50  /* how far outside the district's outline a query may be */
+#define DIRECTORY_HITS_MAX       200   /* most hits of one search */
+#define DIRECTORY_MINUTES_MAX    120   /* longest walk a search or report accepts */
+#define DIRECTORY_SERVED_KM      50    /* how far outside the district's outline a query may be */
 
 enum facility_kind {
     FACILITY_INSTITUTION,     /* 养老机构: residential care, with beds */
@@ -523,5 +523,47 @@ int directory_plan_sites(struct domain *d, const struct principal *who,
                          const struct site_plan_request *r, struct site_plan *out,
                          struct linli_err *err);
 void site_plan_free(struct site_plan *p);
+
+/* ---- the directory in figures (directory_summary.c) ---- */
+
+/* A kind's name in English ("Dining table"), for reports; "?" when unknown. */
+const char *facility_kind_label_en(int kind);
+
+/* One kind's figures. A closed facility counts in `closed` only; the beds
+ * are those of open and suspended facilities (a facility without a bed
+ * count adds none). */
+struct facility_kind_figures {
+    int64_t open, suspended, closed;
+    int64_t beds_total, beds_free;
+};
+
+/* One street's figures, over its facilities that are not closed: the
+ * street-wide ones and those of its communities (within the area asked for). */
+struct facility_street_figures {
+    char code[AREA_CODE_LEN + 1];
+    char name[AREA_NAME_MAX * 4 + 1]; /* "" when the registry has no such area */
+    int64_t facilities, beds_total, beds_free;
+    int64_t by_kind[FACILITY_KINDS];
+};
+
+struct facility_summary {
+    char area[AREA_CODE_LEN + 1];  /* the area asked for, normalised; "" = everywhere */
+    int64_t total;                 /* facilities that are not closed */
+    int64_t beds_total, beds_free; /* of those */
+    struct facility_kind_figures kinds[FACILITY_KINDS]; /* by enum facility_kind */
+    int nstreets;
+    struct facility_street_figures *streets; /* malloc'd, by code; only with by_street */
+};
+
+/* Counts the facilities whose area lies within `area` (6, 9 or 12 digits;
+ * NULL = all of them) by kind and status, with their beds. With `by_street`,
+ * also per street: every current street within the area (for a community,
+ * its own street), zeros included, and any other street holding a counted
+ * facility, so that the rows add up to the totals. Public: no principal.
+ * EINVAL on "area" when it is malformed or names no known area. Free with
+ * facility_summary_free (also after a failure). */
+int directory_summary(struct domain *d, const char *area, bool by_street,
+                      struct facility_summary *out, struct linli_err *err);
+void facility_summary_free(struct facility_summary *s);
 
 #endif

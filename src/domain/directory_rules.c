@@ -61,6 +61,18 @@ const char *facility_kind_label(int kind)
     return kind >= 0 && kind < FACILITY_KINDS ? kinds[kind].label : "?";
 }
 
+const char *facility_kind_label_en(int kind)
+{
+    static const char *const en[FACILITY_KINDS] = {"Care home",
+                                                   "Elderly-care station",
+                                                   "Dining table",
+                                                   "Regional centre",
+                                                   "Family care bed provider",
+                                                   "Community health centre",
+                                                   "Home-service provider"};
+    return kind >= 0 && kind < FACILITY_KINDS ? en[kind] : "?";
+}
+
 int facility_kind_parse(const char *text, int *kind)
 {
     /* The long official name of health centres is accepted too. */

@@ -237,7 +237,7 @@ export async function login(page, username, password, next = null) {
   await page.getByLabel(/用户名|Username/).fill(username);
   await page.getByLabel(/密码|Password/).fill(pw);
   await page.getByRole("button", { name: /^(登录|Log in)$/ }).click();
-  if (next) await page.waitForURL((u) => u.pathname === next.split("?")[0]);
+  if (next) await page.waitForURL((u) => u.pathname === next.split(/[?#]/)[0]);
   else await page.locator("#home").waitFor({ state: "visible" });
 }
 

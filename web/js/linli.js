@@ -66,7 +66,7 @@ export function t(key, vars) {
  * variants, e.g. pick(category, "name") reads name_en in English. */
 export function pick(obj, field) {
   if (!obj) return "";
-  if (lang === "en") return obj[field + "_en"] || obj[field] || "";
+  if (lang === "en") return obj[field + "_en"] || obj[field] || obj[field + "_zh"] || "";
   return obj[field + "_zh"] || obj[field] || obj[field + "_en"] || "";
 }
 
@@ -128,7 +128,7 @@ export function clearSession() {
 
 /** Sends the browser to the login page, coming back here afterwards. */
 export function toLogin(reason) {
-  const next = location.pathname + location.search;
+  const next = location.pathname + location.search + location.hash;
   const q = new URLSearchParams({ next });
   if (reason) q.set("why", reason);
   location.href = "/?" + q.toString();
