@@ -1,0 +1,301 @@
+// desk.test.mjs - the case desk (接诉即办工作台): a community worker takes a
+// resident's case from submission to resolution and the reporter confirms
+// it; a street whistles and a department reports in; refusals are shown and
+// change nothing; a new case appears without a reload.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+import { SOURCE, startServer, launchBrowser, newPage, login, shot, pageProblems } from "./harness.mjs";
+
+const C = "110105001024";       // 南郎家园社区, a demo community with a centre point
+const STREET = "110105001000";  // 建外街道, the street above it
+const OTHER = "110105001025";   // 北郎家园社区, a neighbour
+
+let server, browser, centre;
+const ids = {};
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  const area = await server.call("GET", `/api/v1/areas/${C}`, null, "admin");
+  centre = area.point;
+  for (const [name, role, scope] of [
+    ["desk-resident", "resident", null],
+    ["desk-community", "community", C],
+    ["desk-street", "street", STREET],
+    ["desk-other", "community", OTHER],
+    ["desk-dept", "district", "110105"],
+  ]) ids[name] = (await server.addUser(name, role, scope)).id;
+  await server.call("POST", "/api/v1/units/dept-cgj/members", { user_id: ids["desk-dept"] }, "admin");
+});
+after(async () => { await browser?.close(); await server?.stop(); });
+
+let seq = 0;
+/** A resident's case in community C, through the API. */
+async function newCase(title) {
+  seq++;
+  return server.call("POST", "/api/v1/cases", {
+    category: "corridor_clutter", title, description: `3号楼${seq}单元楼道堆放杂物，影响通行`,
+    area_code: C, point: { lat: centre.lat + seq * 0.0004, lon: centre.lon - seq * 0.0003 },
+    address: `南郎家园${seq}号楼`,
+  }, "desk-resident");
+}
+
+/** A small PNG (a green square), for a photo of the result. */
+function png(size = 16) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const sum = Buffer.alloc(4); sum.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0); ihdr.writeUInt32BE(size, 4);
+  ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
+  const raw = Buffer.alloc(size * (1 + size * 3));
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) raw.set([40, 140, 70], y * (1 + size * 3) + 1 + x * 3);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr),
+    chunk("IDAT", zlib.deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+}
+
+const getCase = (id, as = "admin") => server.call("GET", `/api/v1/cases/${id}`, null, as);
+
+/** Polls fn until it returns a truthy value (at most ~10 s). */
+async function until(fn, what) {
+  for (let i = 0; i < 100; i++) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("timed out waiting for " + what);
+}
+
+async function deskAs(username) {
+  const page = await newPage(browser, server);
+  await login(page, username, null, "/desk.html");
+  await page.locator("#live-state[data-state=open]").waitFor();
+  return page;
+}
+
+const detail = (page) => page.locator("#case-detail");
+async function stateIs(page, label) {
+  await detail(page).locator(".detail-status .badge.state", { hasText: label }).waitFor();
+}
+
+test("a community worker resolves a case and the reporter confirms it", async () => {
+  const c = await newCase("楼道堆放旧家具");
+  // a utilities case (2 hours to accept: due soon), led by a department
+  const water = await server.call("POST", "/api/v1/cases", {
+    category: "utilities", title: "楼内停水", area_code: C,
+    point: { lat: centre.lat - 0.0012, lon: centre.lon + 0.001 },
+  }, "desk-resident");
+  const page = await deskAs("desk-community");
+  const waterRow = page.locator(`[data-case-number="${water.number}"]`);
+  await waterRow.waitFor();
+  assert.match(await waterRow.textContent(), /即将到期/);
+  assert.match(await waterRow.textContent(), /区城市管理委员会/);
+  const row = page.locator(`[data-case-number="${c.number}"]`);
+  await row.waitFor();
+  assert.match(await row.textContent(), /堆物堆料/);
+  assert.match(await row.textContent(), /待受理/);
+  assert.match(await row.textContent(), /剩余 \d+ 小时/);
+  assert.match(await row.textContent(), /南郎家园社区居委会/);
+  // the map draws the cases with a legend in words
+  await page.locator("#case-map .leaflet-interactive").first().waitFor();
+  assert.match(await page.locator("#map-legend").textContent(), /已超期.*即将到期.*未到期/);
+  await shot(page, "desk-list");
+
+  await row.click();
+  await detail(page).locator("#detail-heading", { hasText: c.number }).waitFor();
+  assert.equal(new URL(page.url()).hash, `#case=${c.id}`);
+  await stateIs(page, "待受理");
+  // the reporter's contact details are not on the page
+  assert.match(await detail(page).textContent(), /反映人未公开/);
+
+  await page.getByRole("button", { name: "受理", exact: true }).click();
+  await stateIs(page, "已受理");
+  await page.getByRole("button", { name: "派遣", exact: true }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "确认派遣" }).click();
+  await stateIs(page, "已派遣");
+  await page.getByRole("button", { name: "开始处理", exact: true }).click();
+  await stateIs(page, "处理中");
+  await page.getByRole("button", { name: "办结", exact: true }).click();
+  const dlg = page.getByRole("dialog");
+  await dlg.getByLabel(/办结说明/).fill("已联系物业清理楼道，现场已恢复通行");
+  await dlg.getByLabel(/办结照片/).setInputFiles({ name: "after.png", mimeType: "image/png", buffer: png() });
+  await dlg.getByRole("button", { name: "确认办结" }).click();
+  await stateIs(page, "已办结");
+  await detail(page).locator("#case-timeline li[data-kind=resolved]", { hasText: "已联系物业清理楼道" }).waitFor();
+  // the list follows: the row shows the new state
+  await page.locator(`[data-case-number="${c.number}"]`, { hasText: "已办结" }).waitFor();
+  // the photo of the result, fetched behind the login
+  await page.waitForFunction(() => {
+    const img = document.querySelector("#case-photos img");
+    return img && img.complete && img.naturalWidth === 16;
+  });
+  await shot(page, "desk-detail");
+
+  // the store: resolved, each step by the community worker
+  const after1 = await getCase(c.id);
+  assert.equal(after1.state, "resolved");
+  assert.equal(after1.photos.length, 1);
+  assert.equal(after1.photos[0].type, "image/png");
+  for (const kind of ["accepted", "dispatched", "in_progress", "resolved"]) {
+    const ev = after1.events.find((e) => e.kind === kind);
+    assert.ok(ev, `event ${kind}`);
+    assert.equal(ev.actor.id, ids["desk-community"], `${kind} by the community worker`);
+  }
+
+  // The reporter confirms: on the report page when it is there with its
+  // contract, else through the API (the report page's own test covers the
+  // page side then).
+  const reportJs = path.join(SOURCE, "web/js/report.js");
+  if (fs.existsSync(path.join(SOURCE, "web/report.html")) && fs.existsSync(reportJs) &&
+      fs.readFileSync(reportJs, "utf8").includes("确认已解决")) {
+    const res = await newPage(browser, server);
+    await login(res, "desk-resident", null, "/report.html");
+    await res.goto(server.url + `/report.html#case=${c.id}`);
+    const confirm = res.getByRole("button", { name: "确认已解决" });
+    await confirm.waitFor();
+    await confirm.click();
+    await until(async () => (await getCase(c.id)).state === "closed", "the reporter's confirmation");
+    assert.deepEqual(pageProblems(res), []);
+    await res.context().close();
+  } else {
+    await server.call("POST", `/api/v1/cases/${c.id}/transitions`, { to: "closed" }, "desk-resident");
+  }
+  assert.equal((await getCase(c.id)).state, "closed");
+  // the open desk hears of it without a reload
+  await stateIs(page, "已结案");
+  assert.deepEqual(pageProblems(page), []);
+  await page.context().close();
+});
+
+test("whistle and report-in", async () => {
+  const c = await newCase("楼道堆物占用消防通道");
+  const page = await deskAs("desk-street");
+  const row = page.locator(`[data-case-number="${c.number}"]`);
+  await row.waitFor();
+  await row.locator("a").press("Enter");
+  await detail(page).locator("#detail-heading", { hasText: c.number }).waitFor();
+  // the street does not handle the community's case, but may whistle
+  assert.equal(await page.getByRole("button", { name: "受理", exact: true }).count(), 0);
+  await page.getByRole("button", { name: "吹哨", exact: true }).click();
+  const dlg = page.getByRole("dialog");
+  await dlg.getByLabel("区城管执法局").check();
+  await dlg.getByLabel(/情况说明/).fill("堆物堵塞消防通道，请城管执法到场");
+  await shot(page, "desk-whistle", { fullPage: false });
+  await dlg.getByRole("button", { name: "确认吹哨" }).click();
+  await detail(page).locator("#case-timeline li[data-kind=whistle]", { hasText: "区城管执法局" }).waitFor();
+  await page.context().close();
+
+  // a member of the department reports in from the desk, opened on the case
+  const dept = await newPage(browser, server);
+  await login(dept, "desk-dept", null, "/desk.html");
+  await dept.goto(server.url + `/desk.html#case=${c.id}`);
+  await detail(dept).locator("#detail-heading", { hasText: c.number }).waitFor();
+  // department staff see their department's cases first
+  assert.equal(await dept.locator("#f-view").inputValue(), "mine");
+  await dept.locator(`[data-case-number="${c.number}"]`).waitFor();
+  await dept.getByRole("button", { name: "报到", exact: true }).click();
+  await dept.getByRole("dialog").getByLabel(/到场情况/).fill("执法队员已到场");
+  await dept.getByRole("dialog").getByRole("button", { name: "确认报到" }).click();
+  await detail(dept).locator("#case-timeline li[data-kind=report_in]", { hasText: "执法队员已到场" }).waitFor();
+  assert.match(await detail(dept).locator("#case-timeline").textContent(), /吹哨[\s\S]*报到/);
+  assert.equal(await dept.getByRole("button", { name: "报到", exact: true }).count(), 0);
+
+  const stored = await getCase(c.id);
+  const link = stored.units.find((u) => u.unit === "dept-cgj" && u.link === "summoned");
+  assert.ok(link && link.reported_at, "dept-cgj summoned and reported in");
+  const whistle = stored.events.find((e) => e.kind === "whistle");
+  const reportIn = stored.events.find((e) => e.kind === "report_in");
+  assert.equal(whistle.actor.id, ids["desk-street"]);
+  assert.equal(reportIn.actor.id, ids["desk-dept"]);
+  assert.equal(reportIn.unit, "dept-cgj");
+  assert.deepEqual(pageProblems(dept), []);
+  await dept.context().close();
+});
+
+test("refusals are shown and change nothing", async () => {
+  const c = await newCase("小区门口堆放建筑垃圾");
+  const page = await deskAs("desk-community");
+  await page.goto(server.url + `/desk.html#case=${c.id}`);
+  await detail(page).locator("#detail-heading", { hasText: c.number }).waitFor();
+  await page.getByRole("button", { name: "驳回", exact: true }).click();
+  const dlg = page.getByRole("dialog");
+  assert.match(await dlg.textContent(), /不能撤回/);
+  await dlg.getByRole("button", { name: "确认驳回" }).click();
+  const err = dlg.locator("#dlg-error");
+  await err.waitFor({ state: "visible" });
+  assert.match(await err.textContent(), /reason/);
+  await dlg.getByRole("button", { name: "取消" }).click();
+  await stateIs(page, "待受理");
+  assert.equal((await getCase(c.id)).state, "submitted");
+  assert.equal((await getCase(c.id)).events.filter((e) => e.kind === "rejected").length, 0);
+
+  // a step taken elsewhere reaches the open page, and its buttons go
+  await server.call("POST", `/api/v1/cases/${c.id}/transitions`, { to: "rejected", reason: "不属于本社区管理范围" }, "desk-community");
+  await stateIs(page, "已驳回");
+  assert.equal(await page.getByRole("button", { name: "受理", exact: true }).count(), 0);
+  assert.deepEqual(pageProblems(page), []);
+  await page.context().close();
+
+  // another community's worker does not see the case at all
+  const other = await deskAs("desk-other");
+  await other.locator("#list-summary").filter({ hasText: /共/ }).waitFor();
+  assert.equal(await other.locator(`[data-case-number="${c.number}"]`).count(), 0);
+  await other.locator("#f-state").selectOption("");
+  await other.locator("#list-summary").filter({ hasText: /共/ }).waitFor();
+  assert.equal(await other.locator(`[data-case-number="${c.number}"]`).count(), 0);
+  await other.goto(server.url + `/desk.html#case=${c.id}`);
+  await detail(other).locator(".notice.error", { hasText: "无权查看" }).waitFor();
+  assert.deepEqual(pageProblems(other), []);
+  await other.context().close();
+});
+
+test("live: a new case appears in the list without a reload", async () => {
+  const page = await deskAs("desk-community");
+  await page.evaluate(() => { window.deskNotReloaded = true; });
+  const c = await newCase("夜间楼道灯不亮");
+  await page.locator(`[data-case-number="${c.number}"]`).waitFor();
+  assert.equal(await page.evaluate(() => window.deskNotReloaded), true);
+  assert.match(await page.locator("#announce").textContent(), new RegExp(c.number));
+  // searching: words of the title, then a case number; overdue only
+  const rows = page.locator("#case-rows [data-case-number]");
+  await page.getByLabel(/搜索标题/).fill("灯不亮");
+  await page.getByRole("button", { name: "查询" }).click();
+  await until(async () => (await rows.count()) === 1, "the search");
+  assert.equal(await rows.first().getAttribute("data-case-number"), c.number);
+  const older = await newCase("单元门禁损坏");
+  await page.getByLabel(/搜索标题/).fill(older.number);
+  await page.getByRole("button", { name: "查询" }).click();
+  await page.locator(`#case-rows [data-case-number="${older.number}"]`).waitFor();
+  assert.equal(await rows.count(), 1);
+  await page.getByLabel(/搜索标题/).fill("");
+  await page.getByRole("button", { name: "查询" }).click();
+  await until(async () => (await rows.count()) > 2, "the whole list again");
+  await page.getByLabel("只看已超期").check();
+  await page.locator("#list-empty").waitFor();
+  assert.equal(await rows.count(), 0);
+  await page.getByLabel("只看已超期").uncheck();
+  // the other language, on a tablet
+  await page.getByRole("button", { name: "English" }).click();
+  await page.getByRole("heading", { name: "Case desk" }).waitFor();
+  assert.match(await page.locator(`[data-case-number="${c.number}"]`).textContent(), /Submitted.*due in \d+ h/s);
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await shot(page, "desk-tablet-en", { fullPage: false });
+  assert.deepEqual(pageProblems(page), []);
+  await page.context().close();
+});
