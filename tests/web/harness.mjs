@@ -41,9 +41,11 @@ export function buildDemo(dbPath, scale = "0.05") {
   for (const f of [dbPath, dbPath + "-wal", dbPath + "-shm"]) fs.rmSync(f, { force: true });
   const env = childEnv({ LINLI_ADMIN_PASSWORD: ADMIN_PASSWORD, LINLI_DEMO_PASSWORD: DEMO_PASSWORD });
   const opts = { env, cwd: SOURCE, stdio: ["ignore", "pipe", "pipe"] };
-  execFileSync(CLI, ["--db", dbPath + ".part", "init"], opts);
-  execFileSync(CLI, ["--db", dbPath + ".part", "demo", "--seed", "7", "--scale", scale], opts);
-  fs.renameSync(dbPath + ".part", dbPath);
+  // Built under a name of its own, then renamed: a test never copies half a demo.
+  const part = `${dbPath}.${process.pid}.part`;
+  execFileSync(CLI, ["--db", part, "init"], opts);
+  execFileSync(CLI, ["--db", part, "demo", "--seed", "7", "--scale", scale], opts);
+  fs.renameSync(part, dbPath);
 }
 
 function freePort() {
