@@ -44,11 +44,19 @@ static bool event_visible(const void *ctx, const char *topic, json_t *payload)
         return stations_staff_role(who->role);
     if (!strncmp(topic, "area.", 5))
         return stations_staff_role(who->role) && area_event_visible(who, payload, "code");
-    if (!strncmp(topic, "case.", 5)) /* staff whose scope holds the case's area or its unit */
+    if (!strncmp(topic, "case.", 5)) {
+        /* Staff whose scope holds the case's area or its unit; the reporter. */
+        json_int_t reporter = json_integer_value(json_object_get(payload, "reporter_user_id"));
+        if (reporter > 0 && reporter == who->user_id)
+            return true;
         return who->role == ROLE_AUDITOR || (stations_staff_role(who->role) &&
                                              (area_event_visible(who, payload, "area_code") ||
                                               area_event_visible(who, payload, "unit_code") ||
                                               area_event_visible(who, payload, "escalated_to")));
+    }
+    /* The directory is public: staff pages follow its changes. */
+    if (!strncmp(topic, "facility.", 9) || !strncmp(topic, "service.", 8))
+        return stations_staff_role(who->role);
     return false;
 }
 

@@ -34,10 +34,13 @@ void cases__object(int64_t id, char out[32])
 
 json_t *cases__summary(const struct case_record *r, const char *kind)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)r->id, "number",
-                     r->number, "state", case_state_name(r->state), "category", r->category,
-                     "area_code", r->area_code, "unit_code", r->unit_code, "escalated_to",
-                     r->escalated_to, "kind", kind);
+    /* The reporter's account id (an id, nothing personal) lets the event
+     * stream show a reporter the changes to their own cases. */
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", (json_int_t)r->id,
+                     "number", r->number, "state", case_state_name(r->state), "category",
+                     r->category, "area_code", r->area_code, "unit_code", r->unit_code,
+                     "escalated_to", r->escalated_to, "kind", kind, "reporter_user_id",
+                     r->reporter_user_id > 0 ? json_integer(r->reporter_user_id) : json_null());
 }
 
 void cases__publish_all(struct domain *d, json_t *batch)

@@ -449,3 +449,25 @@ def test_a_retried_create_with_the_same_key_creates_once(client, tok):
     st2, h2, b2 = client.post("/api/v1/cases", body, token=tok["resident"], headers=hdr)
     assert st1 == 201 and st2 == 201
     assert b1["id"] == b2["id"] and h2["Idempotent-Replayed"] == "true"
+
+
+def test_reporter_stream_gets_own_case_events_only(net, client, tok):
+    from conftest import SSEStream
+    s = SSEStream(net.port, token=tok["resident"])
+    try:
+        assert s.status == 200
+        other = new_case(client, tok["neighbour"], title="邻居的上报")
+        mine = new_case(client, tok["resident"], title="我的上报")
+        st, _, b = move(client, tok["community"], mine["id"], "accepted")
+        assert st == 200, b
+        seen = []
+
+        def mine_accepted(ev):
+            if ev["event"] and ev["event"].startswith("case."):
+                seen.append(ev)
+            return ev["event"] == "case.updated" and f'"id":{mine["id"]}' in ev["data"].replace(" ", "")
+        assert s.wait_for(mine_accepted, timeout=10), seen
+        ids = {__import__("json").loads(e["data"])["id"] for e in seen}
+        assert mine["id"] in ids and other["id"] not in ids, ids
+    finally:
+        s.close()
