@@ -152,6 +152,11 @@ test("submit a snap report with a photo", async () => {
   assert.equal(await page.locator("#case-timeline li").count(), 1);
   assert.match(await page.locator("#case-timeline").textContent(), /提交上报/);
   await shot(page, "report-case-detail");
+  // Live: the community accepts it; the open detail follows without a reload.
+  const staff = await handlerFor(c.unit_code);
+  await server.call("POST", `/api/v1/cases/${c.id}/transitions`, { to: "accepted" }, staff);
+  await page.locator("#case-state", { hasText: "已受理" }).waitFor();
+  await page.locator("#case-timeline li[data-kind=accepted]").waitFor();
   assert.deepEqual(pageProblems(page), []);
   await page.context().close();
 });

@@ -4,7 +4,7 @@
 // reopens a resolution and rates it.
 import {
   addStrings, api, ApiError, announce, currentLang, districtMap, el, fmtTime, mapConfig,
-  onLangChange, photoURL, pick, requireLogin, session, showError, startPage, t,
+  onLangChange, photoURL, pick, requireLogin, session, showError, startPage, stream, t,
 } from "./linli.js";
 
 const PHOTOS_MAX = 9; // the API's limit per case (docs/api.md, POST /api/v1/cases)
@@ -13,6 +13,7 @@ const NEARBY_RADIUS = 200; // metres: what "nearby" means when looking for dupli
 addStrings({
   zh: {
     report_title: "邻里 · 随手拍", report_heading: "随手拍", view_new: "我要上报", view_mine: "我的上报",
+    live_changed: "您的上报 {number} 有新进展。",
     cannot_report: "您的账号不能上报问题，只能查看。",
     photos_legend: "照片", photo_camera: "拍照", photo_pick: "从相册选择", photos_chosen: "已选照片",
     photos_hint: "最多 {n} 张。已选 {k} 张。", photo_remove: "删除第 {n} 张照片",
@@ -64,6 +65,7 @@ addStrings({
   },
   en: {
     report_title: "Linli · Snap and report", report_heading: "Snap and report", view_new: "New report",
+    live_changed: "Your report {number} has news.",
     view_mine: "My reports", cannot_report: "Your account cannot report problems; it can only read.",
     photos_legend: "Photos", photo_camera: "Take a photo", photo_pick: "Choose photos", photos_chosen: "Chosen photos",
     photos_hint: "Up to {n}. {k} chosen.", photo_remove: "Remove photo {n}", photo_alt: "Photo {n}",
@@ -799,6 +801,13 @@ async function main() {
   window.addEventListener("hashchange", route);
   onLangChange(repaint);
   route();
+  // Live: the event stream brings the changes to this account's own cases.
+  stream("/api/v1/events", (type, data) => {
+    if (!type.startsWith("case.") || !data || data.reporter_user_id !== me.id) return;
+    if (myLoaded) loadMine(true);
+    if (current && current.id === data.id && !$("view-case").hidden) openCase(current.id, false);
+    if (type === "case.updated") announce(t("live_changed", { number: data.number }));
+  });
 }
 
 main().catch((e) => announce(explain(e), "error"));
