@@ -250,3 +250,46 @@ export async function shot(page, name, opts = {}) {
   await page.screenshot({ path: file, fullPage: opts.fullPage ?? true });
   return file;
 }
+
+/** What a screen reader or keyboard user would trip over on the page as it
+ * stands: form fields without a label, buttons and links without a name,
+ * images without alt text, repeated ids, no page language. Hidden parts
+ * are left out. Answers a list of descriptions (empty = none found). */
+export async function a11yProblems(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const visible = (e) => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length) &&
+      getComputedStyle(e).visibility !== "hidden";
+    const named = (e) => {
+      if ((e.getAttribute("aria-label") || "").trim()) return true;
+      const by = e.getAttribute("aria-labelledby");
+      if (by && by.split(/\s+/).some((id) => (document.getElementById(id)?.textContent || "").trim())) return true;
+      if ((e.getAttribute("title") || "").trim()) return true;
+      return false;
+    };
+    const describe = (e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") +
+      (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "");
+    if (!document.documentElement.lang) out.push("the page has no lang");
+    for (const e of document.querySelectorAll("input, select, textarea")) {
+      if (e.type === "hidden" || !visible(e)) continue;
+      if (!(e.labels && e.labels.length) && !named(e)) out.push("no label: " + describe(e));
+    }
+    for (const e of document.querySelectorAll("button, a[href], [role=button]")) {
+      if (!visible(e)) continue;
+      const text = (e.textContent || "").trim() || [...e.querySelectorAll("img[alt]")].map((i) => i.alt).join("");
+      if (!text && !named(e)) out.push("no name: " + describe(e));
+    }
+    for (const e of document.querySelectorAll("img")) {
+      if (!e.hasAttribute("alt") && !e.closest(".leaflet-pane, .leaflet-control-container")) out.push("no alt: " + describe(e));
+    }
+    const seen = new Map();
+    for (const e of document.querySelectorAll("[id]")) seen.set(e.id, (seen.get(e.id) || 0) + 1);
+    for (const [id, n] of seen) if (n > 1) out.push(`id "${id}" used ${n} times`);
+    return out;
+  });
+}
+
+/** Whether the page is wider than its window (sideways scrolling on a phone). */
+export async function overflowsSideways(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+}

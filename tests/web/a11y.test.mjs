@@ -1,0 +1,90 @@
+// a11y.test.mjs - every page, in both languages and with large text: labels,
+// names, alt text, unique ids, and the resident pages on a phone without
+// sideways scrolling; the login done with the keyboard alone.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser, newPage, login, a11yProblems, overflowsSideways, pageProblems, ADMIN_PASSWORD } from "./harness.mjs";
+
+let server, browser;
+before(async () => { server = await startServer(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await server?.stop(); });
+
+// Each page and an element that is there once it has loaded its data.
+const PAGES = [
+  ["/finder.html", "#street option:nth-child(2)"],
+  ["/report.html", "#category option:nth-child(2)"],
+  ["/console.html", "#main h1"],
+  ["/desk.html", "[data-case-number], #main h1"],
+  ["/dashboard.html", "[data-metric]"],
+  ["/admin.html", "table tbody tr"],
+];
+
+for (const lang of ["zh", "en"]) {
+  test(`every page names its controls (${lang}, large text)`, async () => {
+    const page = await newPage(browser, server, { lang, large: true });
+    await login(page, "admin");
+    const found = [];
+    for (const [path, ready] of PAGES) {
+      await page.goto(server.url + path);
+      await page.locator(ready).first().waitFor({ state: "attached" });
+      for (const p of await a11yProblems(page)) found.push(`${path}: ${p}`);
+      assert.equal(await page.getAttribute("html", "lang"), lang === "zh" ? "zh-CN" : "en", path);
+    }
+    assert.deepEqual(found, []);
+    assert.deepEqual(pageProblems(page), []);
+    await page.context().close();
+  });
+}
+
+test("the check itself finds what it should", async () => {
+  const page = await newPage(browser, server);
+  await page.goto(server.url + "/finder.html");
+  await page.evaluate(() => {
+    const box = document.createElement("div");
+    box.innerHTML = '<input id="x1"><button></button><img src="/vendor/leaflet/images/layers.png"><span id="x1"></span>';
+    document.body.append(box);
+  });
+  const found = await a11yProblems(page);
+  assert.equal(found.length, 4, found.join("; "));
+  await page.context().close();
+});
+
+test("the resident pages fit a phone with large text", async () => {
+  const page = await newPage(browser, server, { mobile: true, large: true });
+  await login(page, "demo-resident");
+  for (const [path, ready] of PAGES.slice(0, 2)) {
+    await page.goto(server.url + path);
+    await page.locator(ready).first().waitFor({ state: "attached" });
+    assert.equal(await overflowsSideways(page), false, `${path} scrolls sideways on a phone`);
+    assert.deepEqual(await a11yProblems(page), [], path);
+  }
+  assert.deepEqual(pageProblems(page), []);
+  await page.context().close();
+});
+
+test("logging in works with the keyboard alone", async () => {
+  const page = await newPage(browser, server);
+  await page.goto(server.url + "/");
+  // Tab from the top of the page until the username field has the focus.
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate(() => document.activeElement?.id === "username")) break;
+  }
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "username");
+  await page.keyboard.type("admin");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(ADMIN_PASSWORD);
+  await page.keyboard.press("Enter");
+  await page.locator("#home").waitFor({ state: "visible" });
+  // The first tile is reachable and opens with Enter.
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate(() => document.activeElement?.closest("#tiles") !== null)) break;
+  }
+  const href = await page.evaluate(() => document.activeElement?.getAttribute("href"));
+  assert.equal(href, "/finder.html");
+  await page.keyboard.press("Enter");
+  await page.waitForURL((u) => u.pathname === "/finder.html");
+  assert.deepEqual(pageProblems(page), []);
+  await page.context().close();
+});
