@@ -62,6 +62,12 @@ test("pages come with a content security policy, and only from the web directory
   assert.equal(r.headers.get("x-content-type-options"), "nosniff");
   const lib = await fetch(server.url + "/vendor/leaflet/leaflet.js");
   assert.equal(lib.status, 200, "Leaflet is installed by the build");
+  assert.equal(lib.headers.get("cache-control"), "public, max-age=86400");
+  // Pages are checked again on each visit, and answered 304 when unchanged.
+  assert.equal(r.headers.get("cache-control"), "no-cache");
+  const again = await fetch(server.url + "/", { headers: { "If-None-Match": r.headers.get("etag") } });
+  assert.equal(again.status, 304);
+  assert.equal((await again.text()).length, 0);
   const charts = await fetch(server.url + "/vendor/echarts/echarts.min.js");
   assert.equal(charts.status, 200, "ECharts is installed by the build");
   for (const bad of ["/../CMakeLists.txt", "/%2e%2e/CMakeLists.txt", "/js/../../Makefile"]) {
