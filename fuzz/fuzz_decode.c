@@ -4,7 +4,8 @@
  * The input is split at '\n' into pieces; each piece is copied into a buffer
  * of exactly its length + 1 (so AddressSanitizer sees any over-read) and given
  * to every decoder. Beyond "no crash, no leak" it checks what callers rely on:
- *  - a decoded cursor re-encodes to a cursor that decodes to the same id;
+ *  - a decoded cursor re-encodes to a cursor that decodes to the same id, and
+ *    a keyed cursor (sort key and id) to the very text it came from;
  *  - a parsed time, formatted and parsed again, is the same instant;
  *  - a normalised area code is 12 digits, has a level 0..2 and lies within itself;
  *  - a validator that accepts leaves no field error; one that refuses leaves one;
@@ -72,6 +73,21 @@ static void run_cursor(const char *s)
         if (strcmp(canon, again) != 0)
             abort();
     }
+}
+
+/* A keyed cursor is accepted only in the form cursor_encode_key makes: it
+ * re-encodes to the very same text. */
+static void run_cursor_key(const char *s)
+{
+    int64_t key = -1, id = -1;
+    if (cursor_decode_key(s, &key, &id) != 0)
+        return;
+    if (key < 0 || id < 0)
+        abort();
+    char again[CURSOR_MAX];
+    cursor_encode_key(key, id, again);
+    if (strcmp(again, s) != 0)
+        abort();
 }
 
 static void run_time(const char *s)
@@ -161,6 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         piece[len] = '\0';
 
         run_cursor(piece);
+        run_cursor_key(piece);
         run_time(piece);
         run_area(piece, prev_area);
         run_validators(piece);

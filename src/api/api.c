@@ -149,6 +149,32 @@ int api_page(struct api *a, struct http_request *req, int max, int *limit, int64
     return 0;
 }
 
+int api_page_keyed(struct api *a, struct http_request *req, int max, int *limit, int64_t *key,
+                   int64_t *cursor_id)
+{
+    struct linli_err err;
+    linli_err_clear(&err);
+    *limit = a->list_limit_default < max ? a->list_limit_default : max;
+    *key = *cursor_id = 0;
+    const char *l = http_query(req, "limit");
+    if (l) {
+        char *end;
+        long v = strtol(l, &end, 10);
+        if (!*l || *end || v < 1 || v > max)
+            linli_field(&err, "limit", "must be a whole number from 1 to %d", max);
+        else
+            *limit = (int)v;
+    }
+    const char *c = http_query(req, "cursor");
+    if (c && cursor_decode_key(c, key, cursor_id) != 0)
+        linli_field(&err, "cursor", "is not a cursor this server gave out for this order");
+    if (err.nfields) {
+        http_respond_problem(req, 422, &err);
+        return -1;
+    }
+    return 0;
+}
+
 int api_path_id(struct http_request *req, int index, int64_t *id)
 {
     const char *s = index < req->nparams ? req->params[index] : NULL;
@@ -202,6 +228,20 @@ json_t *api_list(json_t *items, int64_t next_id)
     if (next_id) {
         char c[CURSOR_MAX];
         cursor_encode(next_id, c);
+        json_object_set_new(o, "next_cursor", json_string(c));
+    } else {
+        json_object_set_new(o, "next_cursor", json_null());
+    }
+    return o;
+}
+
+json_t *api_list_keyed(json_t *items, bool more, int64_t key, int64_t last_id)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "items", items);
+    if (more) {
+        char c[CURSOR_MAX];
+        cursor_encode_key(key, last_id, c);
         json_object_set_new(o, "next_cursor", json_string(c));
     } else {
         json_object_set_new(o, "next_cursor", json_null());

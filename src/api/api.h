@@ -92,6 +92,10 @@ int api_query(struct http_request *req, const char *const *allowed);
 
 /* Reads ?limit= and ?cursor=; answers 422 and returns nonzero when malformed. */
 int api_page(struct api *a, struct http_request *req, int max, int *limit, int64_t *cursor_id);
+/* The same for a list in another order than by id, whose cursor carries the
+ * last row's sort key and id (cursor_encode_key); *cursor_id 0 = first page. */
+int api_page_keyed(struct api *a, struct http_request *req, int max, int *limit, int64_t *key,
+                   int64_t *cursor_id);
 
 /* Parses a positive integer id from a path parameter; answers 404 otherwise. */
 int api_path_id(struct http_request *req, int index, int64_t *id);
@@ -111,6 +115,8 @@ void api_error(struct http_request *req, const struct linli_err *err);
 
 /* {"items": items, "next_cursor": ...} */
 json_t *api_list(json_t *items, int64_t next_id);
+/* The same with a keyed cursor after (key, last_id) when `more`. */
+json_t *api_list_keyed(json_t *items, bool more, int64_t key, int64_t last_id);
 
 json_t *api_time(int64_t ms); /* RFC 3339 string, or null for 0 */
 /* Query parameter `name` as a time into *ms (left as is when absent): RFC

@@ -1,8 +1,11 @@
-/* api_auth.c - POST /api/v1/auth/login, POST /api/v1/auth/logout, GET /api/v1/me. */
+/* api_auth.c - POST /api/v1/auth/login, POST /api/v1/auth/logout, GET /api/v1/me
+ * (the account, with the case units it acts for). */
 #include "api/api.h"
 
 #include "domain/auth.h"
+#include "domain/cases.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void login(struct http_request *req, void *ctx)
@@ -59,7 +62,25 @@ static void me(struct http_request *req, void *ctx)
     struct user u;
     if (api_auth_user(a, req, &who, &u) || api_query(req, (const char *const[]){NULL}))
         return;
-    http_respond_json(req, 200, api_user_json(&u));
+    struct linli_err err;
+    linli_err_clear(&err);
+    struct case_unit *units;
+    int n;
+    bool all;
+    if (case_units_acting(a->d, &who, &units, &n, &all, &err)) {
+        api_error(req, &err);
+        return;
+    }
+    json_t *out = api_user_json(&u), *list = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(
+            list, json_pack("{s:s, s:s, s:s, s:o}", "code", units[i].code, "kind",
+                            unit_kind_name(units[i].kind), "name_zh", units[i].name_zh, "name_en",
+                            units[i].name_en[0] ? json_string(units[i].name_en) : json_null()));
+    free(units);
+    json_object_set_new(out, "units", list);
+    json_object_set_new(out, "all_units", json_boolean(all));
+    http_respond_json(req, 200, out);
 }
 
 int api_auth_routes(struct api *a)

@@ -36,8 +36,9 @@ static void task_list(struct http_request *req, void *ctx)
 {
     struct api *a = ctx;
     struct principal who;
-    if (api_auth(a, req, &who) || api_query(req, (const char *const[]){"state", "kind", "person_id",
-                                                                       "limit", "cursor", NULL}))
+    if (api_auth(a, req, &who) ||
+        api_query(req, (const char *const[]){"state", "kind", "person_id", "mine", "limit",
+                                             "cursor", NULL}))
         return;
     struct task_filter f = {.state = -1, .kind = -1};
     if (api_page(a, req, TASKS_PAGE_MAX, &f.limit, &f.after_id))
@@ -52,6 +53,10 @@ static void task_list(struct http_request *req, void *ctx)
         linli_field(&err, "kind", "is not a task kind (see the API documentation)");
     int64_t person = query_id(req, "person_id", &err);
     f.person_id = person > 0 ? person : 0;
+    const char *mine = http_query(req, "mine");
+    if (mine && strcmp(mine, "true") && strcmp(mine, "false"))
+        linli_field(&err, "mine", "must be true or false");
+    f.mine = mine && !strcmp(mine, "true");
     if (err.nfields) {
         http_respond_problem(req, 422, &err);
         return;

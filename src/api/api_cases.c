@@ -391,19 +391,41 @@ static void case_list(struct http_request *req, void *ctx)
     struct principal who;
     if (api_auth(a, req, &who) ||
         api_query(req, (const char *const[]){"status", "category", "unit", "area", "channel",
-                                             "from", "to", "mine", "limit", "cursor", NULL}))
+                                             "from", "to", "mine", "number", "overdue", "sort",
+                                             "limit", "cursor", NULL}))
         return;
     struct case_filter f = {.state = -1, .channel = -1};
-    if (api_page(a, req, CASES_PAGE_MAX, &f.limit, &f.before_id))
+    const char *v = http_query(req, "sort");
+    f.by_due = v && !strcmp(v, "due");
+    /* The order decides which cursor is valid: it is read first. */
+    if (f.by_due ? api_page_keyed(a, req, CASES_PAGE_MAX, &f.limit, &f.after_due, &f.after_id)
+                 : api_page(a, req, CASES_PAGE_MAX, &f.limit, &f.before_id))
         return;
     struct linli_err err;
     linli_err_clear(&err);
-    const char *v;
+    if (v && !f.by_due && strcmp(v, "newest"))
+        linli_field(&err, "sort", "must be newest or due");
     if ((v = http_query(req, "status"))) {
         if (!strcmp(v, "open"))
             f.open_only = true;
         else if (case_state_parse(v, &f.state))
             linli_field(&err, "status", "must be open or a state (submitted, accepted, ...)");
+        else if (f.by_due && f.state != CASE_SUBMITTED && f.state != CASE_ACCEPTED &&
+                 f.state != CASE_DISPATCHED && f.state != CASE_IN_PROGRESS)
+            linli_field(&err, "status",
+                        "with sort=due, must be open or a state with a pending deadline "
+                        "(submitted, accepted, dispatched, in_progress)");
+    }
+    if ((v = http_query(req, "number"))) {
+        if (case_number_valid(v))
+            f.number = v;
+        else
+            linli_field(&err, "number", "must be a case number: 13 or more digits");
+    }
+    if ((v = http_query(req, "overdue"))) {
+        if (strcmp(v, "true") && strcmp(v, "false"))
+            linli_field(&err, "overdue", "must be true or false");
+        f.overdue = !strcmp(v, "true");
     }
     f.category = http_query(req, "category");
     f.unit = http_query(req, "unit");
@@ -438,8 +460,13 @@ static void case_list(struct http_request *req, void *ctx)
     json_t *arr = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, case_to_json(&items[i], NULL, 0));
+    /* By deadline, the cursor carries the last case's deadline with its id:
+     * read in the same transaction as the page, it is the one it was sorted by. */
+    int64_t due = f.by_due && n ? case_pending_due(&items[n - 1]) : 0;
+    int64_t last = n ? items[n - 1].id : 0;
     free(items);
-    http_respond_json(req, 200, api_list(arr, next));
+    http_respond_json(req, 200,
+                      f.by_due ? api_list_keyed(arr, next != 0, due, last) : api_list(arr, next));
 }
 
 static int query_number(struct http_request *req, const char *name, bool required, double *out,

@@ -71,7 +71,8 @@ static json_t *device_json(const struct device *dv)
     json_object_set_new(o, "firmware", json_string(dv->firmware));
     json_object_set_new(o, "status", json_string(dv->retired ? "retired" : "active"));
     json_object_set_new(o, "battery", dv->battery >= 0 ? json_integer(dv->battery) : json_null());
-    json_object_set_new(o, "signal", dv->signal <= 0 ? json_integer(dv->signal) : json_null());
+    json_object_set_new(o, "signal",
+                        device_signal_known(dv->signal) ? json_integer(dv->signal) : json_null());
     json_object_set_new(o, "last_seen_at", api_time(dv->last_seen_at));
     json_object_set_new(o, "location",
                         dv->has_location

@@ -441,7 +441,7 @@ static json_t *hit_json(const struct directory_hit *h)
 {
     json_t *o = facility_to_json(&h->f);
     json_object_set_new(o, "distance_m", json_integer((json_int_t)llround(h->dist_m)));
-    json_object_set_new(o, "walk_minutes", json_real(round(h->walk_minutes * 10.0) / 10.0));
+    json_object_set_new(o, "walk_minutes", json_real(walk_minutes_tenths(h->walk_minutes)));
     json_object_set_new(o, "open", json_boolean(h->open));
     if (h->service_index >= 0 && h->service_index < h->f.nservices) {
         const struct facility_service *s = &h->f.services[h->service_index];
@@ -741,7 +741,7 @@ static json_t *match_json(const struct match_result *m, const char *need, int ra
                         json_pack("{s:s, s:f, s:s}", "code", s->code, "price",
                                   (double)m->price_fen / 100.0, "unit", price_unit_name(s->unit)));
     json_object_set_new(o, "distance_m", json_integer((json_int_t)llround(m->dist_m)));
-    json_object_set_new(o, "walk_minutes", json_real(round(m->walk_minutes * 10.0) / 10.0));
+    json_object_set_new(o, "walk_minutes", json_real(walk_minutes_tenths(m->walk_minutes)));
     json_object_set_new(o, "eligible", json_boolean(m->eligible));
     json_object_set_new(o, "has_capacity", json_boolean(m->has_capacity));
     json_object_set_new(o, "within_budget", json_boolean(m->within_budget));

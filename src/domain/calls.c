@@ -121,6 +121,12 @@ static int64_t col_i64(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, i);
 }
 
+static json_t *text_or_null(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? json_string((const char *)t) : json_null();
+}
+
 static void col_text(char *dst, size_t size, sqlite3_stmt *st, int i)
 {
     const unsigned char *v = sqlite3_column_text(st, i);
@@ -365,6 +371,9 @@ void calls__announce(struct domain *d, int64_t call_id)
     linli_err_clear(&err);
     if (store_read(d->store, announce_job, &c, &err))
         return;
+    /* Who holds an offer lives in memory only: the same value the call's
+     * GET shows. */
+    c.offered_to = calls__offered_to(d, call_id);
     json_t *p = json_pack("{s:o}", "call", calls__json(&c));
     if (c.community_code[0])
         json_object_set_new(p, "community_code", json_string(c.community_code));
@@ -517,8 +526,10 @@ int calls_close(struct domain *d, const struct principal *who, int64_t id, const
 
 /* ---- reads ---- */
 
+/* Who acted is named beside their id: operators read calls but not users. */
 static const char SQL_TIMELINE[] =
-    "SELECT id, at, user_id, kind, detail FROM call_events WHERE call_id = ? ORDER BY id";
+    "SELECT e.id, e.at, e.user_id, e.kind, e.detail, u.username, NULLIF(u.display_name, '')"
+    " FROM call_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.call_id = ? ORDER BY e.id";
 
 static json_t *time_json(int64_t ms)
 {
@@ -537,6 +548,8 @@ static int timeline_json(struct store_conn *c, int64_t id, json_t *into, struct 
         json_object_set_new(e, "id", json_integer(sqlite3_column_int64(st, 0)));
         json_object_set_new(e, "at", time_json(sqlite3_column_int64(st, 1)));
         json_object_set_new(e, "user_id", id_or_null(col_i64(st, 2)));
+        json_object_set_new(e, "username", text_or_null(st, 5));
+        json_object_set_new(e, "display_name", text_or_null(st, 6));
         json_object_set_new(e, "kind", json_string((const char *)sqlite3_column_text(st, 3)));
         json_t *detail = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
         json_object_set_new(e, "detail", detail ? detail : json_object());
@@ -666,6 +679,9 @@ int calls_list(struct domain *d, const struct principal *who, const struct call_
         free(a.items);
         return rc;
     }
+    for (int i = 0; i < a.n; i++) /* who holds an offer lives in memory only */
+        if (a.items[i].state == CALL_OFFERED)
+            a.items[i].offered_to = calls__offered_to(d, a.items[i].id);
     *items = a.items;
     *n = a.n;
     *next = a.next;

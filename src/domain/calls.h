@@ -122,6 +122,11 @@ int calls_set_presence(struct domain *d, const struct principal *who, int state,
 int calls_get_presence(struct domain *d, const struct principal *who, int *state, int64_t *since_ms,
                        struct linli_err *err);
 
+/* What the caller's console shows on (re)connecting: the call they answered
+ * and have not closed, and the call ringing for them now (each 0 = none). */
+int calls_console_calls(struct domain *d, const struct principal *who, int64_t *current_call,
+                        int64_t *offer, struct linli_err *err);
+
 /* The console stream of an operator opened / ended: when an operator's last
  * console ends they go away (nobody is there to see an offer). */
 void calls_console_opened(struct domain *d, const struct principal *who);

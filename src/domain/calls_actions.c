@@ -22,16 +22,16 @@
 
 /* ---- rows ---- */
 
+/* With the acting user's names beside their id: operators read calls but not users. */
+#define ACTION_COLUMNS                                                                             \
+    "SELECT a.id, a.call_id, a.kind, a.state, a.facility_id, a.service, a.contact_position,"       \
+    " a.target, a.due_at, a.note, a.user_id, a.created_at, a.updated_at, f.name, u.username,"      \
+    " NULLIF(u.display_name, '')"                                                                  \
+    " FROM call_actions a LEFT JOIN facilities f ON f.id = a.facility_id"                          \
+    " LEFT JOIN users u ON u.id = a.user_id"
 static const char SQL_ACTION_COLUMNS_OF_CALL[] =
-    "SELECT a.id, a.call_id, a.kind, a.state, a.facility_id, a.service, a.contact_position,"
-    " a.target, a.due_at, a.note, a.user_id, a.created_at, a.updated_at, f.name"
-    " FROM call_actions a LEFT JOIN facilities f ON f.id = a.facility_id"
-    " WHERE a.call_id = ? ORDER BY a.id";
-static const char SQL_ACTION_BY_ID[] =
-    "SELECT a.id, a.call_id, a.kind, a.state, a.facility_id, a.service, a.contact_position,"
-    " a.target, a.due_at, a.note, a.user_id, a.created_at, a.updated_at, f.name"
-    " FROM call_actions a LEFT JOIN facilities f ON f.id = a.facility_id"
-    " WHERE a.id = ? AND a.call_id = ?";
+    ACTION_COLUMNS " WHERE a.call_id = ? ORDER BY a.id";
+static const char SQL_ACTION_BY_ID[] = ACTION_COLUMNS " WHERE a.id = ? AND a.call_id = ?";
 
 static json_t *opt_time(sqlite3_stmt *st, int i)
 {
@@ -72,6 +72,8 @@ static json_t *action_json(sqlite3_stmt *st)
     json_object_set_new(o, "due_at", opt_time(st, 8));
     json_object_set_new(o, "note", opt_text(st, 9));
     json_object_set_new(o, "user_id", opt_int(st, 10));
+    json_object_set_new(o, "username", opt_text(st, 14));
+    json_object_set_new(o, "display_name", opt_text(st, 15));
     json_object_set_new(o, "created_at", opt_time(st, 11));
     json_object_set_new(o, "updated_at", opt_time(st, 12));
     return o;

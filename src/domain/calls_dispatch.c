@@ -834,18 +834,23 @@ int calls_get_presence(struct domain *d, const struct principal *who, int *state
     return LINLI_OK;
 }
 
-int64_t calls__current_call(struct domain *d, int64_t user_id, int64_t *offer)
+int calls_console_calls(struct domain *d, const struct principal *who, int64_t *current_call,
+                        int64_t *offer, struct linli_err *err)
 {
+    *current_call = *offer = 0;
+    if (!calls__may_work(who))
+        return linli_fail(err, LINLI_EFORBIDDEN, "Only operators take calls.");
     struct dispatch *x = dispatch_get(d);
-    *offer = 0;
     if (!x)
-        return 0;
+        return linli_fail(err, LINLI_ENOMEM, "Out of memory for the call queue.");
     pthread_mutex_lock(&x->mu);
-    struct agent *op = find_op(x, user_id);
-    int64_t cur = op ? op->current_call : 0;
-    *offer = op ? op->offer : 0;
+    struct agent *op = find_op(x, who->user_id);
+    if (op) {
+        *current_call = op->current_call;
+        *offer = op->offer;
+    }
     pthread_mutex_unlock(&x->mu);
-    return cur;
+    return LINLI_OK;
 }
 
 void calls_console_opened(struct domain *d, const struct principal *who)

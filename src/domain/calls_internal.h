@@ -49,9 +49,6 @@ int calls__pop_build(struct domain *d, const struct principal *who, int64_t call
  * away) and a new offer round runs. */
 void calls__operator_free(struct domain *d, int64_t operator_id, int64_t now_ms);
 
-/* The call `user_id` is on (0 = none) and the offer they hold (*offer). */
-int64_t calls__current_call(struct domain *d, int64_t user_id, int64_t *offer);
-
 /* The operator holding an offer of call `id` now, 0 = none. */
 int64_t calls__offered_to(struct domain *d, int64_t id);
 

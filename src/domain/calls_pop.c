@@ -212,11 +212,17 @@ static json_t *hit_json(const struct directory_hit *h, const char *service)
     json_object_set_new(o, "id", json_integer(h->f.id));
     json_object_set_new(o, "name", json_string(h->f.name));
     json_object_set_new(o, "kind", json_string(facility_kind_name(h->f.kind)));
+    /* suspended ones are listed too: the operator sees why not to send there */
+    json_object_set_new(o, "status", json_string(facility_status_name(h->f.status)));
+    json_t *offers = json_array();
+    for (int i = 0; i < h->f.nservices; i++)
+        json_array_append_new(offers, json_string(h->f.services[i].code));
+    json_object_set_new(o, "services", offers);
     json_object_set_new(o, "address", json_string(h->f.address));
     json_object_set_new(o, "phone", h->f.phone[0] ? json_string(h->f.phone) : json_null());
     json_object_set_new(o, "service", service ? json_string(service) : json_null());
     json_object_set_new(o, "distance_m", json_integer((json_int_t)(h->dist_m + 0.5)));
-    json_object_set_new(o, "walk_minutes", json_real((double)(int)(h->walk_minutes * 10) / 10.0));
+    json_object_set_new(o, "walk_minutes", json_real(walk_minutes_tenths(h->walk_minutes)));
     json_object_set_new(o, "open_now", json_boolean(h->open));
     return o;
 }

@@ -380,6 +380,7 @@ static const char SQL_TASK_LIST[] =
     "   AND (?5 IS NULL OR t.community_code BETWEEN ?5 AND ?6)"
     "   AND (?7 = 0 OR (t.priority, t.due_at, t.id) >"
     "        (SELECT priority, due_at, id FROM tasks WHERE id = ?7))"
+    "   AND (?9 = 0 OR t.operator_id = ?9)"
     " ORDER BY t.priority, t.due_at, t.id LIMIT ?8";
 static const char SQL_TASK_CLAIM[] =
     "UPDATE tasks SET state = 'claimed', operator_id = ?2, updated_at = ?3 WHERE id = ?1";
@@ -492,6 +493,7 @@ static int list_job(struct store_conn *c, void *arg, struct linli_err *err)
     }
     sqlite3_bind_int64(st, 7, f->after_id > 0 ? f->after_id : 0);
     sqlite3_bind_int(st, 8, f->limit + 1);
+    sqlite3_bind_int64(st, 9, f->mine ? j->who->user_id : 0);
     int rc, n = 0;
     int64_t last = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -136,6 +136,7 @@ struct task_filter {
     int state; /* -1 = open and claimed */
     int kind;  /* -1 = any */
     int64_t person_id;
+    bool mine; /* only tasks claimed by the caller (their operator_id) */
     int64_t after_id;
     int limit;
 };

@@ -452,6 +452,11 @@ int case_units_members(struct domain *d, const struct principal *who, const char
  * none listed). *units malloc'd. */
 int case_units_of(struct domain *d, const struct principal *who,
                   char (**units)[CASE_UNIT_CODE_MAX + 1], int *n, bool *all, struct linli_err *err);
+/* The same units with their kind and names (GET /api/v1/me), in the order
+ * case_units_of gives; a unit whose area has been retired since keeps its
+ * code and kind with empty names. *units malloc'd (NULL when none). */
+int case_units_acting(struct domain *d, const struct principal *who, struct case_unit **units,
+                      int *n, bool *all, struct linli_err *err);
 
 /* ---- routing rules (admin and district staff manage; staff read) ---- */
 
@@ -509,6 +514,13 @@ void case_route_apply(const struct case_route *rule, const char *area, const cha
 void case_number_format(int64_t at_ms, int64_t seq, char out[CASE_NUMBER_SIZE]);
 /* yyyymmdd of the Asia/Shanghai date of at_ms. */
 int case_local_day(int64_t at_ms);
+/* True for what case_number_format makes: 13 to CASE_NUMBER_SIZE - 1 digits. */
+bool case_number_valid(const char *s);
+/* The deadline the case is waiting on now: the response deadline while
+ * submitted, the resolution deadline while accepted, dispatched or in
+ * progress; 0 for the other states (resolved waits on the reporter; the
+ * final states on nothing). The same as the SQL in cases_read.c. */
+int64_t case_pending_due(const struct case_record *r);
 /* When "due soon" starts for a deadline `due_at` of a limit of `limit_ms`:
  * due_at - min(CASE_DUE_SOON_WINDOW_MS, limit_ms * CASE_DUE_SOON_PERCENT / 100). */
 int64_t case_due_soon_at(int64_t due_at, int64_t limit_ms);
@@ -592,13 +604,25 @@ struct case_filter {
     bool mine;              /* only cases the caller reported */
     const int64_t *ids;     /* only these ids (Open311 service_request_id list) */
     int nids;
-    int64_t before_id; /* cursor: newest first, ids below this; 0 = from the newest */
-    int limit;         /* 1..CASES_PAGE_MAX */
+    const char *number; /* exactly this case number (case_number_valid); NULL = any */
+    bool overdue;       /* only cases whose pending deadline passed before now_ms */
+    int64_t now_ms;     /* for overdue; 0 = the clock */
+    bool by_due;        /* by pending deadline, then id (only cases that have one) */
+    int64_t after_due;  /* by_due's cursor: the rows after (after_due, after_id); */
+    int64_t after_id;   /* after_id 0 = the first page */
+    int64_t before_id;  /* cursor: newest first, ids below this; 0 = from the newest */
+    int limit;          /* 1..CASES_PAGE_MAX */
 };
 
-/* The cases the caller may see matching every filter, newest first. `who`
- * NULL = public view of every case. *items malloc'd; *next the last id when
- * another page follows, else 0. */
+/* The cases the caller may see matching every filter, newest first (or, with
+ * by_due, earliest pending deadline first, then id). `who` NULL = public view
+ * of every case. *items malloc'd; *next the last id when another page follows,
+ * else 0 (with by_due the next page starts after (case_pending_due(last),
+ * *next)). EINVAL with field "number" for a malformed number.
+ *
+ * Served by indexes at a million cases: `number` by its unique index,
+ * `overdue` and `by_due` by cases_pending_due (the pending deadline of the
+ * cases that have one, and id); the default order walks ids down. */
 int cases_list(struct domain *d, const struct principal *who, const struct case_filter *f,
                struct case_record **items, int *n, int64_t *next, struct linli_err *err);
 

@@ -4,6 +4,7 @@
  * photo. Everything here runs on a read connection. */
 #include "domain/cases.h"
 
+#include "base/clock.h"
 #include "domain/cases_internal.h"
 
 #include <math.h>
@@ -265,28 +266,65 @@ int cases_updates_since(struct domain *d, int64_t since_ms, int64_t after_event_
 
 /* ---- lists ---- */
 
-static const char SQL_CASE_LIST[] =
-    "SELECT c.id FROM cases c WHERE"
-    " (?1 = 1 OR (?2 > 0 AND c.reporter_user_id = ?2)"
-    "  OR (?3 IS NOT NULL AND (c.area_code BETWEEN ?3 AND ?4 OR c.unit_code BETWEEN ?3 AND ?4"
-    "      OR EXISTS (SELECT 1 FROM case_units cu WHERE cu.case_id = c.id"
-    "                 AND cu.unit_code BETWEEN ?3 AND ?4)))"
-    "  OR (?2 > 0 AND EXISTS (SELECT 1 FROM case_units cu JOIN unit_members m"
-    "      ON m.unit_code = cu.unit_code WHERE cu.case_id = c.id AND m.user_id = ?2)))"
-    " AND (?5 IS NULL OR c.state = ?5)"
-    " AND (?6 = 0 OR c.state NOT IN ('closed', 'rejected', 'duplicate'))"
-    " AND (?7 IS NULL OR c.category = ?7)"
-    " AND (?8 IS NULL OR c.unit_code = ?8 OR EXISTS (SELECT 1 FROM case_units cu"
-    "      WHERE cu.case_id = c.id AND cu.unit_code = ?8))"
-    " AND (?9 IS NULL OR c.area_code BETWEEN ?9 AND ?10)"
-    " AND (?11 IS NULL OR c.channel = ?11)"
-    " AND (?12 IS NULL OR c.client = ?12)"
-    " AND (?13 = 0 OR c.created_at >= ?13) AND (?14 = 0 OR c.created_at < ?14)"
-    " AND (?15 = 0 OR c.updated_at >= ?15)"
-    " AND (?16 = 0 OR c.reporter_user_id = ?2)"
+/* ?1 every case, ?2 the caller's id, ?3/?4 the caller's scope: the visibility
+ * rule of cases.h; ?5..?17 the filters of struct case_filter. */
+#define LIST_WHERE                                                                                 \
+    " (?1 = 1 OR (?2 > 0 AND c.reporter_user_id = ?2)"                                             \
+    "  OR (?3 IS NOT NULL AND (c.area_code BETWEEN ?3 AND ?4 OR c.unit_code BETWEEN ?3 AND ?4"     \
+    "      OR EXISTS (SELECT 1 FROM case_units cu WHERE cu.case_id = c.id"                         \
+    "                 AND cu.unit_code BETWEEN ?3 AND ?4)))"                                       \
+    "  OR (?2 > 0 AND EXISTS (SELECT 1 FROM case_units cu JOIN unit_members m"                     \
+    "      ON m.unit_code = cu.unit_code WHERE cu.case_id = c.id AND m.user_id = ?2)))"            \
+    " AND (?5 IS NULL OR c.state = ?5)"                                                            \
+    " AND (?6 = 0 OR c.state NOT IN ('closed', 'rejected', 'duplicate'))"                          \
+    " AND (?7 IS NULL OR c.category = ?7)"                                                         \
+    " AND (?8 IS NULL OR c.unit_code = ?8 OR EXISTS (SELECT 1 FROM case_units cu"                  \
+    "      WHERE cu.case_id = c.id AND cu.unit_code = ?8))"                                        \
+    " AND (?9 IS NULL OR c.area_code BETWEEN ?9 AND ?10)"                                          \
+    " AND (?11 IS NULL OR c.channel = ?11)"                                                        \
+    " AND (?12 IS NULL OR c.client = ?12)"                                                         \
+    " AND (?13 = 0 OR c.created_at >= ?13) AND (?14 = 0 OR c.created_at < ?14)"                    \
+    " AND (?15 = 0 OR c.updated_at >= ?15)"                                                        \
+    " AND (?16 = 0 OR c.reporter_user_id = ?2)"                                                    \
     " AND (?17 IS NULL OR c.id IN (SELECT value FROM json_each(?17)))"
-    " AND (?18 = 0 OR c.id < ?18)"
-    " ORDER BY c.id DESC LIMIT ?19";
+
+/* The pending deadline (case_pending_due), NULL for a case that waits on
+ * none, written exactly as the index cases_pending_due (cases_schema.c)
+ * states it: SQLite uses an expression index only for the same expression,
+ * and a partial one only when the query implies its WHERE (here "IS NOT
+ * NULL", implied by any comparison with the expression). The terms that
+ * need the index are plain ANDs, never "?N = 0 OR ...": one statement per
+ * combination below, not one with switches. */
+#define PENDING_DUE                                                                                \
+    " (CASE WHEN c.state = 'submitted' THEN c.response_due_at"                                     \
+    "  WHEN c.state IN ('accepted', 'dispatched', 'in_progress')"                                  \
+    "  THEN COALESCE(c.resolve_due_at, c.response_due_at) END)"
+/* ?20 now. The overdue are few beside the cases: the index range gives them,
+ * and "+c.id" keeps SQLite from walking every case by id for the order. */
+#define LIST_OVERDUE  " AND" PENDING_DUE " < ?20"
+#define OVERDUE_BY_ID " AND (?18 = 0 OR c.id < ?18) ORDER BY +c.id DESC LIMIT ?19"
+/* ?18 the id cursor (0 = none), ?19 rows */
+#define LIST_BY_ID " AND (?18 = 0 OR c.id < ?18) ORDER BY c.id DESC LIMIT ?19"
+/* ?21/?22 the keyed cursor: after (due, id); the first term bounds the index
+ * range (and leaves out the cases without a pending deadline), the second
+ * skips the ties already sent. */
+#define LIST_BY_DUE                                                                                \
+    " AND" PENDING_DUE " >= ?21 AND (" PENDING_DUE " > ?21 OR c.id > ?22)"                         \
+    " ORDER BY" PENDING_DUE ", c.id LIMIT ?19"
+#define LIST_HEAD   "SELECT c.id FROM cases c WHERE"
+#define LIST_NUMBER " c.number = ?23 AND" /* the unique index finds the one case */
+
+/* Indexed by (number ? 4 : 0) | (overdue ? 2 : 0) | (by_due ? 1 : 0). */
+static const char *const SQL_CASE_LISTS[8] = {
+    LIST_HEAD LIST_WHERE LIST_BY_ID,
+    LIST_HEAD LIST_WHERE LIST_BY_DUE,
+    LIST_HEAD LIST_WHERE LIST_OVERDUE OVERDUE_BY_ID,
+    LIST_HEAD LIST_WHERE LIST_OVERDUE LIST_BY_DUE,
+    LIST_HEAD LIST_NUMBER LIST_WHERE LIST_BY_ID,
+    LIST_HEAD LIST_NUMBER LIST_WHERE LIST_BY_DUE,
+    LIST_HEAD LIST_NUMBER LIST_WHERE LIST_OVERDUE LIST_BY_ID,
+    LIST_HEAD LIST_NUMBER LIST_WHERE LIST_OVERDUE LIST_BY_DUE,
+};
 
 struct list_job {
     const struct principal *who;
@@ -305,7 +343,8 @@ static int list_job(struct store_conn *c, void *arg, struct linli_err *err)
     int rc = cases__actor(c, who, &a, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st = store_stmt(c, SQL_CASE_LIST, err);
+    int which = (f->number ? 4 : 0) | (f->overdue ? 2 : 0) | (f->by_due ? 1 : 0);
+    sqlite3_stmt *st = store_stmt(c, SQL_CASE_LISTS[which], err);
     if (!st)
         return err->status;
     bool all =
@@ -345,8 +384,14 @@ static int list_job(struct store_conn *c, void *arg, struct linli_err *err)
         json_decref(arr);
         sqlite3_bind_text(st, 17, ids ? ids : "[]", -1, SQLITE_TRANSIENT);
     }
+    /* Each statement has only some of these: binding one it lacks is a
+     * harmless SQLITE_RANGE. */
     sqlite3_bind_int64(st, 18, f->before_id);
     sqlite3_bind_int(st, 19, f->limit + 1);
+    sqlite3_bind_int64(st, 20, f->now_ms ? f->now_ms : clock_now_ms());
+    sqlite3_bind_int64(st, 21, f->after_id ? f->after_due : INT64_MIN);
+    sqlite3_bind_int64(st, 22, f->after_id);
+    cases__bind_text(st, 23, f->number);
     int64_t *found_ids = malloc((size_t)(f->limit + 1) * sizeof *found_ids);
     if (!found_ids) {
         free(ids);
@@ -396,6 +441,8 @@ int cases_list(struct domain *d, const struct principal *who, const struct case_
         return linli_field(err, "limit", "must be from 1 to %d", CASES_PAGE_MAX);
     if (fl.nids < 0 || fl.nids > CASES_PAGE_MAX)
         return linli_field(err, "ids", "at most %d ids", CASES_PAGE_MAX);
+    if (fl.number && !case_number_valid(fl.number))
+        return linli_field(err, "number", "must be a case number: 13 or more digits");
     struct list_job j = {who, &fl, NULL, 0, 0};
     int rc = store_read(d->store, list_job, &j, err);
     if (rc)

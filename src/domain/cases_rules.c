@@ -184,6 +184,29 @@ void case_number_format(int64_t at_ms, int64_t seq, char out[CASE_NUMBER_SIZE])
     snprintf(out, CASE_NUMBER_SIZE, "%08d%05lld", case_local_day(at_ms), (long long)seq);
 }
 
+bool case_number_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s && s[n]; n++)
+        if (s[n] < '0' || s[n] > '9')
+            return false;
+    return n >= 13 && n < CASE_NUMBER_SIZE;
+}
+
+int64_t case_pending_due(const struct case_record *r)
+{
+    switch (r->state) {
+    case CASE_SUBMITTED:
+        return r->response_due_at;
+    case CASE_ACCEPTED:
+    case CASE_DISPATCHED:
+    case CASE_IN_PROGRESS:
+        return r->resolve_due_at ? r->resolve_due_at : r->response_due_at;
+    default:
+        return 0;
+    }
+}
+
 int64_t case_due_soon_at(int64_t due_at, int64_t limit_ms)
 {
     int64_t window = limit_ms * CASE_DUE_SOON_PERCENT / 100;

@@ -403,6 +403,66 @@ int case_units_of(struct domain *d, const struct principal *who,
     return LINLI_OK;
 }
 
+struct acting_job {
+    struct domain *d;
+    char (*codes)[CASE_UNIT_CODE_MAX + 1];
+    int n;
+    struct case_unit *items; /* n of them, in the order of codes */
+};
+
+static int acting_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct acting_job *a = arg;
+    const char *district = a->d->boundary_code[0] ? a->d->boundary_code : NULL;
+    for (int i = 0; i < a->n; i++) {
+        struct units_job j = {a->codes[i], -1, NULL, district, NULL, 0, 0};
+        int rc = units_job(c, &j, err);
+        struct case_unit *u = &a->items[i];
+        if (!rc && j.n > 0) {
+            *u = j.items[0];
+        } else if (!rc) { /* an area retired since: still the account's unit */
+            memset(u, 0, sizeof *u);
+            snprintf(u->code, sizeof u->code, "%s", a->codes[i]);
+            int level = area_code_level(u->code);
+            u->kind = case_unit_is_department(u->code) ? UNIT_DEPARTMENT
+                      : level == 0                     ? UNIT_DISTRICT
+                      : level == 1                     ? UNIT_STREET
+                                                       : UNIT_COMMUNITY;
+        }
+        free(j.items);
+        if (rc)
+            return rc;
+    }
+    return LINLI_OK;
+}
+
+int case_units_acting(struct domain *d, const struct principal *who, struct case_unit **units,
+                      int *n, bool *all, struct linli_err *err)
+{
+    *units = NULL;
+    *n = 0;
+    struct acting_job a = {d, NULL, 0, NULL};
+    int rc = case_units_of(d, who, &a.codes, &a.n, all, err);
+    if (rc || a.n == 0) {
+        free(a.codes);
+        return rc;
+    }
+    a.items = calloc((size_t)a.n, sizeof *a.items);
+    if (!a.items) {
+        free(a.codes);
+        return linli_fail(err, LINLI_ENOMEM, "Out of memory.");
+    }
+    rc = store_read(d->store, acting_job, &a, err);
+    free(a.codes);
+    if (rc) {
+        free(a.items);
+        return rc;
+    }
+    *units = a.items;
+    *n = a.n;
+    return LINLI_OK;
+}
+
 /* ---- routing rules ---- */
 
 static const char SQL_ROUTES[] =

@@ -94,8 +94,10 @@ static void device_from_row(sqlite3_stmt *st, struct device *o)
     copy_col(o->firmware, sizeof o->firmware, st, 3);
     const unsigned char *status = sqlite3_column_text(st, 4);
     o->retired = status && !strcmp((const char *)status, "retired");
-    o->battery = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 5);
-    o->signal = sqlite3_column_type(st, 6) == SQLITE_NULL ? 1 : sqlite3_column_int(st, 6);
+    o->battery = sqlite3_column_type(st, 5) == SQLITE_NULL ? DEVICE_BATTERY_UNKNOWN
+                                                           : sqlite3_column_int(st, 5);
+    o->signal = sqlite3_column_type(st, 6) == SQLITE_NULL ? DEVICE_SIGNAL_UNKNOWN
+                                                          : sqlite3_column_int(st, 6);
     o->last_seen_at = col_i64(st, 7);
     o->has_location = sqlite3_column_type(st, 8) != SQLITE_NULL;
     o->location.lat = sqlite3_column_double(st, 8);

@@ -42,6 +42,19 @@
 #define DEVICES_PAGE_MAX       500
 #define DEVICES_FLUSH_MS       2000 /* how often linlid writes heartbeat state */
 
+/* A device's last reported state. Signal is dBm from DEVICE_SIGNAL_MIN to
+ * DEVICE_SIGNAL_MAX, so "never reported" is a value outside that range; a
+ * battery is a percentage, unknown below 0. The store keeps NULL for both,
+ * the API shows null. */
+#define DEVICE_SIGNAL_MIN      (-150)
+#define DEVICE_SIGNAL_MAX      0
+#define DEVICE_SIGNAL_UNKNOWN  1
+#define DEVICE_BATTERY_UNKNOWN (-1)
+static inline bool device_signal_known(int dbm)
+{
+    return dbm >= DEVICE_SIGNAL_MIN && dbm <= DEVICE_SIGNAL_MAX;
+}
+
 enum device_event_kind {
     DEV_KEY,         /* a key press: `key` says which */
     DEV_HEARTBEAT,   /* battery, signal */
@@ -69,7 +82,8 @@ struct device {
     char model[DEVICE_TEXT_MAX * 4 + 1];
     char firmware[DEVICE_TEXT_MAX * 4 + 1];
     bool retired;
-    int battery, signal;  /* -1 = never reported */
+    int battery;          /* DEVICE_BATTERY_UNKNOWN = never reported */
+    int signal;           /* DEVICE_SIGNAL_UNKNOWN = never reported */
     int64_t last_seen_at; /* ms, 0 = never */
     bool has_location;
     struct geo_point location; /* WGS-84 */

@@ -173,8 +173,8 @@ static int event_parse(const char *body, size_t len, struct devices__event *ev,
 {
     memset(ev, 0, sizeof *ev);
     ev->kind = ev->key = -1;
-    ev->battery = -1;
-    ev->signal = 1;
+    ev->battery = DEVICE_BATTERY_UNKNOWN;
+    ev->signal = DEVICE_SIGNAL_UNKNOWN;
     json_t *o = jx_parse_object(body, len, err);
     if (!o)
         return LINLI_EINVAL;
@@ -216,10 +216,13 @@ static int event_parse(const char *body, size_t len, struct devices__event *ev,
     }
     if ((v = json_object_get(o, "signal")) && json_is_integer(v)) {
         json_int_t s = json_integer_value(v);
-        if (s < -150 || s > 0)
-            linli_field(err, "signal", "must be dBm from -150 to 0");
+        if (s < DEVICE_SIGNAL_MIN || s > DEVICE_SIGNAL_MAX)
+            linli_field(err, "signal", "must be dBm from %d to %d", DEVICE_SIGNAL_MIN,
+                        DEVICE_SIGNAL_MAX);
         ev->has_signal = true;
-        ev->signal = (int)(s < -150 ? -150 : s > 0 ? 0 : s);
+        ev->signal = (int)(s < DEVICE_SIGNAL_MIN   ? DEVICE_SIGNAL_MIN
+                           : s > DEVICE_SIGNAL_MAX ? DEVICE_SIGNAL_MAX
+                                                   : s);
     }
     json_t *lat = json_object_get(o, "lat"), *lon = json_object_get(o, "lon");
     if (lat && !lon)

@@ -50,7 +50,7 @@ struct devices__event {
     int kind, key; /* -1 = not known */
     char event_id[DEVICE_EVENT_ID_MAX + 1];
     int64_t at_ms;       /* the device's clock, 0 = not sent */
-    int battery, signal; /* -1 / 1 when not sent */
+    int battery, signal; /* DEVICE_BATTERY_UNKNOWN / DEVICE_SIGNAL_UNKNOWN when not sent */
     bool has_battery, has_signal, has_location;
     struct geo_point location; /* WGS-84 */
     int hours;

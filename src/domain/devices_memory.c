@@ -225,7 +225,8 @@ static struct entry *insert(struct devices_state *s, struct shard *sh, uint64_t 
     if (!e)
         return NULL;
     snprintf(e->serial, sizeof e->serial, "%s", serial);
-    e->battery = e->signal = -1;
+    e->battery = DEVICE_BATTERY_UNKNOWN;
+    e->signal = DEVICE_SIGNAL_UNKNOWN;
     maybe_grow(sh);
     size_t i = (h / SHARDS) % sh->nbuckets;
     e->next = sh->buckets[i];
@@ -349,8 +350,8 @@ static int load_job(struct store_conn *c, void *arg, struct linli_err *err)
     const char *status = (const char *)sqlite3_column_text(st, 2);
     if (status && !strcmp(status, "retired"))
         r->v.retired = true;
-    r->battery = col_int_or(st, 3, -1);
-    r->signal = col_int_or(st, 4, -1);
+    r->battery = col_int_or(st, 3, DEVICE_BATTERY_UNKNOWN);
+    r->signal = col_int_or(st, 4, DEVICE_SIGNAL_UNKNOWN);
     r->last_seen_at = col_i64(st, 5);
     r->has_location = sqlite3_column_type(st, 6) != SQLITE_NULL;
     r->location.lat = sqlite3_column_double(st, 6);
@@ -463,8 +464,10 @@ int devices__lookup(struct domain *d, struct devices_state *s, const char *seria
     if (e) {
         if (e->known != r.found) {
             atomic_fetch_add(&s->negatives, r.found ? -1 : 1);
-            if (e->known && !r.found) /* deleted under us: forget its state */
-                e->battery = e->signal = -1;
+            if (e->known && !r.found) { /* deleted under us: forget its state */
+                e->battery = DEVICE_BATTERY_UNKNOWN;
+                e->signal = DEVICE_SIGNAL_UNKNOWN;
+            }
         }
         if (r.found && e->known && e->id != r.v.id) { /* a serial re-registered elsewhere */
             e->battery = r.battery;
@@ -639,7 +642,7 @@ static int flush_job(struct store_conn *c, void *arg, struct linli_err *err)
         sqlite3_bind_int64(st, 1, r->id);
         if (r->battery >= 0)
             sqlite3_bind_int(st, 2, r->battery);
-        if (r->signal <= 0)
+        if (device_signal_known(r->signal)) /* else NULL: never reported */
             sqlite3_bind_int(st, 3, r->signal);
         sqlite3_bind_int64(st, 4, r->last_seen_at);
         if (r->has_location) {

@@ -152,9 +152,7 @@ static void reasons(struct cand *m, const struct facility *f, const struct facil
                     const char *why)
 {
     char text[512];
-    long minutes = lround(m->walk_minutes);
-    if (minutes < 1)
-        minutes = 1;
+    long minutes = walk_minutes_whole(m->walk_minutes); /* as the search ranks and shows it */
     snprintf(text, sizeof text, "步行约%ld分钟 (%ld m) / %ld min walk", minutes, lround(m->dist_m),
              minutes);
     put_reason(m, text);

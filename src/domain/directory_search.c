@@ -90,7 +90,7 @@ static int keep(void *ctx, int64_t id)
 /* What a candidate is ordered by, small enough to sort many of; only the
  * hits kept get a copy of their facility. */
 struct ranked {
-    double minutes_up; /* walking minutes rounded up */
+    double minutes_up; /* walking minutes rounded up (walk_minutes_whole) */
     int64_t price;     /* of the queried service, 0 without one */
     double dist_m, minutes;
     int64_t id;
@@ -136,7 +136,7 @@ int directory_search(struct domain *d, const struct directory_query *q, struct d
         rc =
             !near ? -1 : spindex_nearest(ix, q->origin, (size_t)q->limit, 0, keep, &ctx, near, &nn);
         if (!rc && nn) {
-            double last = ceil(m.minutes_for(&m, near[nn - 1].dist_m) - 1e-9);
+            double last = (double)walk_minutes_whole(m.minutes_for(&m, near[nn - 1].dist_m));
             rc = spindex_within(ix, q->origin, m.reach_m(&m, last) + 1e-6, keep, &ctx, &cand,
                                 &ncand);
         }
@@ -156,7 +156,7 @@ int directory_search(struct domain *d, const struct directory_query *q, struct d
         if (q->minutes > 0 && minutes > q->minutes)
             continue;
         int si = q->service ? facility__service(f, q->service) : -1;
-        rank[k++] = (struct ranked){ceil(minutes - 1e-9),
+        rank[k++] = (struct ranked){(double)walk_minutes_whole(minutes),
                                     si >= 0 ? f->services[si].price_fen : 0,
                                     cand[i].dist_m,
                                     minutes,

@@ -150,3 +150,10 @@ const char hotline_schema_sql[] =
     "CREATE INDEX tasks_open ON tasks(state, priority, due_at);"
     "CREATE INDEX tasks_person ON tasks(person_id, id);"
     "CREATE INDEX tasks_done ON tasks(done_at);";
+
+/* Schema step 9. Until it, a device that had never reported its signal got
+ * -1 written to devices.signal by the heartbeat flush: the memory's old mark
+ * for "never reported", which lies inside the dBm range. No cellular device
+ * reports -1 dBm (they top out near -50), so every -1 stored is that mark:
+ * it becomes NULL, what the store means by "never reported". */
+const char hotline_signal_schema_sql[] = "UPDATE devices SET signal = NULL WHERE signal = -1;";

@@ -22,6 +22,7 @@
 #define WALK_DETOUR_MAX     3.0
 #define WALK_SPEED_MIN      10.0
 #define WALK_SPEED_MAX      150.0
+#define WALK_ROUNDING_SLACK 1e-9 /* minutes: float noise, not a longer walk */
 
 struct walk_model {
     /* Walking minutes from `a` to `b`. */
@@ -37,5 +38,15 @@ struct walk_model {
 /* The straight-line model with these settings (checked by the caller against
  * the WALK_*_MIN/MAX bounds). */
 void walk_straight_line(struct walk_model *m, double detour, double speed_m_min);
+
+/* Walking minutes as answers show them, always rounded up, so that what a
+ * person reads is never shorter than the walk and a page that rounds the
+ * tenths up gets the same whole minute: to a tenth (the walk_minutes fields)
+ * and to a whole minute, at least 1 (the directory's ranking and the
+ * "步行约N分钟" reasons). ceil(walk_minutes_tenths(m)) == walk_minutes_whole(m)
+ * for every walk longer than a hair; a hair over a whole or a tenth (float
+ * noise, WALK_ROUNDING_SLACK) is not rounded up. */
+double walk_minutes_tenths(double minutes);
+long walk_minutes_whole(double minutes);
 
 #endif

@@ -8,13 +8,15 @@
 #include "store/migrations.h"
 
 /* Later steps live beside the module that owns their tables. */
-extern const char registry_schema_sql[];  /* src/domain/registry_schema.c */
-extern const char stations_schema_sql[];  /* src/domain/stations_schema.c */
-extern const char people_schema_sql[];    /* src/domain/people_schema.c */
-extern const char directory_schema_sql[]; /* src/domain/directory_schema.c */
-extern const char hotline_schema_sql[];   /* src/domain/hotline_schema.c */
-extern const char cases_schema_sql[];     /* src/domain/cases_schema.c */
-extern const char open311_schema_sql[];   /* src/domain/open311_schema.c */
+extern const char registry_schema_sql[];       /* src/domain/registry_schema.c */
+extern const char stations_schema_sql[];       /* src/domain/stations_schema.c */
+extern const char people_schema_sql[];         /* src/domain/people_schema.c */
+extern const char directory_schema_sql[];      /* src/domain/directory_schema.c */
+extern const char hotline_schema_sql[];        /* src/domain/hotline_schema.c */
+extern const char cases_schema_sql[];          /* src/domain/cases_schema.c */
+extern const char open311_schema_sql[];        /* src/domain/open311_schema.c */
+extern const char hotline_signal_schema_sql[]; /* src/domain/hotline_schema.c */
+extern const char cases_due_schema_sql[];      /* src/domain/cases_schema.c */
 
 const struct migration store_migrations[] = {
     {1, "accounts, sessions, audit log, idempotency keys",
@@ -73,6 +75,8 @@ const struct migration store_migrations[] = {
     {6, "one-key call centre: devices, calls, care plans, tasks", hotline_schema_sql},
     {7, "cases: categories, units, routing, the workflow and its events", cases_schema_sql},
     {8, "Open311 clients' keys and their requests' media URLs", open311_schema_sql},
+    {9, "devices: a signal never reported is NULL, not -1", hotline_signal_schema_sql},
+    {10, "cases: the index of pending deadlines", cases_due_schema_sql},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

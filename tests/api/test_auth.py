@@ -1,8 +1,9 @@
-"""Login, tokens, /me and logout."""
+"""Login, tokens, /me (with the case units the account acts for) and logout."""
 import base64
 import os
 
-from conftest import ADMIN_PASSWORD, assert_problem, field_errors
+from conftest import (ADMIN_PASSWORD, SHARED_FLAGS, SOURCE_DIR, assert_problem, field_errors,
+                      run_cli)
 
 
 def test_login_ok_returns_token_expiry_and_user(client):
@@ -122,3 +123,49 @@ def test_unauthenticated_write_changes_nothing(client, admin, uniq):
                            token="lnl_" + "A" * 43)
     assert_problem(st, h, b, 401)
     assert len(client.all_users(admin)) == before
+
+
+def test_me_lists_the_case_units_the_account_acts_for(module_factory):
+    db = module_factory.new_db_path()
+    r = run_cli(["--db", db, "init"], env={"LINLI_ADMIN_PASSWORD": ADMIN_PASSWORD})
+    assert r.returncode == 0, r.stderr
+    r = run_cli(["--db", db, "import", "areas", "--dir",
+                 os.path.join(SOURCE_DIR, "data", "chaoyang")])
+    assert r.returncode == 0, r.stderr
+    srv = module_factory.start(*SHARED_FLAGS, db=db)
+    c, admin, pw = srv.client, srv.admin_token(), "me-units-pw-1"
+    ids, toks = {}, {}
+    for name, role, scope in (("community", "community", "110105001024"),
+                              ("street", "street", "110105001"),
+                              ("dept", "district", "110105"),
+                              ("resident", "resident", None)):
+        ids[name] = c.create_user(admin, f"me-{name}", role=role, scope=scope, password=pw)["id"]
+        toks[name] = c.login(f"me-{name}", pw)
+    for unit in ("dept-cgj", "dept-sw"):
+        st, h, b = c.post(f"/api/v1/units/{unit}/members", {"user_id": ids["dept"]}, token=admin)
+        assert st == 201, b
+    # The street account is also a member of a community unit.
+    st, h, b = c.post("/api/v1/units/110105001025/members", {"user_id": ids["street"]},
+                      token=admin)
+    assert st == 201, b
+
+    def units(name):
+        st, h, b = c.get("/api/v1/me", token=toks[name] if name != "admin" else admin)
+        assert st == 200, b
+        assert set(b) >= {"id", "username", "role", "units", "all_units"}, b
+        return b["all_units"], b["units"]
+
+    every, got = units("community")
+    assert not every and got == [{"code": "110105001024", "kind": "community",
+                                  "name_zh": "南郎家园社区居委会", "name_en": None}], got
+    every, got = units("street")
+    assert not every and sorted((u["code"], u["kind"]) for u in got) == [
+        ("110105001000", "street"), ("110105001025", "community")], got
+    assert all(u["name_zh"] for u in got), got
+    # A district account in departments acts only through them.
+    every, got = units("dept")
+    assert not every and [(u["code"], u["kind"]) for u in got] == [
+        ("dept-cgj", "department"), ("dept-sw", "department")], got
+    assert got[0]["name_zh"] == "区城管执法局" and got[0]["name_en"], got
+    assert units("resident") == (False, [])
+    assert units("admin") == (True, [])

@@ -105,7 +105,8 @@ def make_world(srv):
     for name, role, scope in (("op1", "operator", "110105001"), ("op2", "operator", "110105001"),
                               ("opfar", "operator", "110105002"), ("street", "street", "110105001"),
                               ("auditor", "auditor", "110105"), ("resident", "resident", None)):
-        u = c.create_user(admin, f"calls-{name}", role=role, scope=scope, password=PW)
+        u = c.create_user(admin, f"calls-{name}", role=role, scope=scope, password=PW,
+                          display_name="接线员王芳" if name == "op1" else None)
         w[name] = c.login(f"calls-{name}", PW)
         w[name + "_id"] = u["id"]
     st, h, b = c.post("/api/v1/people", {
@@ -174,6 +175,8 @@ def test_key_press_to_closed_call(w):
             (1, "王强", "13800138001"), (2, "王丽", "13900139002")]
         assert [s["id"] for s in pop["services"]] == [w["facility"]["id"]]
         assert pop["services"][0]["service"] in ("emergency_response", "home_nursing")
+        assert pop["services"][0]["status"] == "open"
+        assert pop["services"][0]["services"] == ["emergency_response", "home_nursing"]
         assert pop["device"]["id"] == w["device"]["id"]
         # The other operator sees the queue change, not the offer.
         q2 = s2.wait_for(lambda e: e["event"] == "console.queue" and any(
@@ -245,6 +248,12 @@ def test_key_press_to_closed_call(w):
             "created", "offered", "answered", "classified", "action", "action", "action",
             "action", "action_updated", "closed", "action_updated"]
         assert got["timeline"][1]["detail"]["operator_id"] == w["op1_id"]
+        # Who did what, by name: an operator may not read users.
+        rows = {(e["user_id"], e["username"], e["display_name"]) for e in got["timeline"]}
+        assert rows == {(None, None, None),
+                        (w["op1_id"], "calls-op1", "接线员王芳")}, rows
+        assert all((a["user_id"], a["username"], a["display_name"]) ==
+                   (w["op1_id"], "calls-op1", "接线员王芳") for a in got["actions"]), got["actions"]
         assert [(a["kind"], a["state"]) for a in got["actions"]] == [
             ("service_order", "done"), ("contact", "not_reached"), ("contact", "reached"),
             ("escalation", "recorded")]
@@ -307,6 +316,20 @@ def test_who_reads_and_acts(w):
     assert_problem(st, h, b, 403)
     st, h, b = c.get(f"/api/v1/calls/{newest}/screen-pop", token=w["op1"])
     assert st == 200 and b["contacts"][0]["phone"] == "13800138001", b
+    # A suspended facility is still shown, saying so, with what it offers.
+    st, h, b = c.get("/api/v1/calls?limit=50", token=w["op1"])
+    urgent = [x["id"] for x in b["items"] if x["trigger"] == "emergency"][0]
+    fid = w["facility"]["id"]
+    st, h, f = c.patch(f"/api/v1/facilities/{fid}", {"status": "suspended"}, token=w["admin"])
+    assert st == 200, f
+    try:
+        st, h, b = c.get(f"/api/v1/calls/{urgent}/screen-pop", token=w["op1"])
+        assert st == 200 and [(s["id"], s["status"]) for s in b["services"]] == [
+            (fid, "suspended")], b["services"]
+        assert b["services"][0]["services"] == ["emergency_response", "home_nursing"]
+    finally:
+        st, h, f = c.patch(f"/api/v1/facilities/{fid}", {"status": "open"}, token=w["admin"])
+        assert st == 200, f
     put_presence(c, w["street"], "available", expect=403)
     st, h, b = c.request("PUT", "/api/v1/console/presence", {"state": "asleep"}, token=w["op1"])
     assert_problem(st, h, b, 422)
@@ -330,6 +353,57 @@ def test_the_end_of_the_console_stream_sets_the_operator_away(w):
             break
         time.sleep(0.1)
     assert state == "away"
+
+
+def test_the_console_knows_who_holds_the_offer_and_the_call_on_reconnect(w):
+    c, srv = w["c"], w["srv"]
+    put_presence(c, w["op1"], "away")
+    put_presence(c, w["op2"], "away")
+    s1, sync = console(srv, w["op1"])
+    streams = [s1]
+    try:
+        assert sync["current_call"] is None and sync["offer"] is None, sync
+        put_presence(c, w["op1"], "available")
+        call_id = press(c, w["device"], "service")
+        assert s1.wait_for(is_event("console.offer"), 10), "op1 got no offer"
+        # console.call while it rings names the same operator as the call's GET.
+        ev = s1.wait_for(lambda e: e["event"] == "console.call" and
+                         data(e)["call"]["id"] == call_id, 10)
+        assert ev is not None, "no console.call for the new call"
+        assert data(ev)["call"]["state"] == "offered", data(ev)
+        assert data(ev)["call"]["offered_to"] == w["op1_id"], data(ev)
+        st, h, got = c.get(f"/api/v1/calls/{call_id}", token=w["op1"])
+        assert st == 200 and got["offered_to"] == data(ev)["call"]["offered_to"], got
+        st, h, b = c.get("/api/v1/calls?state=offered", token=w["op1"])
+        assert [(x["id"], x["offered_to"]) for x in b["items"]] == [(call_id, w["op1_id"])], b
+
+        # A console opened while it rings learns of the offer.
+        s1b, sync = console(srv, w["op1"])
+        streams.append(s1b)
+        assert sync["offer"] == call_id and sync["current_call"] is None, sync
+
+        st, h, b = c.post(f"/api/v1/calls/{call_id}/answer", token=w["op1"])
+        assert st == 200, b
+        ev = s1.wait_for(lambda e: e["event"] == "console.call" and
+                         data(e)["call"]["id"] == call_id and
+                         data(e)["call"]["state"] == "answered", 10)
+        assert ev is not None and data(ev)["call"]["offered_to"] is None, ev
+        # ... and one opened during the call learns which call it is.
+        s1c, sync = console(srv, w["op1"])
+        streams.append(s1c)
+        assert sync["current_call"] == call_id and sync["offer"] is None, sync
+        assert sync["presence"] == "busy"
+
+        st, h, b = c.post(f"/api/v1/calls/{call_id}/close", {"outcome": "已登记送餐"},
+                          token=w["op1"])
+        assert st == 200, b
+        s1d, sync = console(srv, w["op1"])
+        streams.append(s1d)
+        assert sync["current_call"] is None and sync["offer"] is None, sync
+    finally:
+        put_presence(c, w["op1"], "away")
+        for s in streams:
+            s.close()
 
 
 def test_an_offer_not_taken_in_time_moves_to_the_next_operator(module_factory):

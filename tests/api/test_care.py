@@ -338,6 +338,40 @@ def test_staff_cancel_operators_do_not(c, users, alarmed):
     assert_problem(st, h, b, 404)
 
 
+def test_mine_lists_the_tasks_the_caller_claimed(c, admin, users, people):
+    d = new_device(c, admin, people["here"]["id"])
+    made = []
+    for hours in (3, 4, 5):
+        st, h, b = send(c, d, {"event_id": f"na-{next(_events)}", "type": "no_activity",
+                               "hours": hours})
+        assert st in (200, 201) and b.get("task_id"), b
+        made.append(b["task_id"])
+    op1, op2 = users["op1"], users["op2"]
+    for who, tid in ((op1, made[0]), (op2, made[1])):
+        st, h, b = c.post(f"/api/v1/tasks/{tid}/claim", token=who["token"])
+        assert st == 200, b
+
+    def ids(token, query):
+        return [t["id"] for t in tasks(c, token, query) if t["id"] in made]
+
+    assert ids(op1["token"], "&mine=true") == [made[0]]
+    assert ids(op2["token"], "&mine=true") == [made[1]]
+    assert all(t["operator_id"] == op1["id"] and t["state"] == "claimed"
+               for t in tasks(c, op1["token"], "&mine=true")), "only op1's claimed tasks"
+    assert ids(op1["token"], "&mine=false") == ids(op1["token"], "") == made
+    assert ids(admin, "&mine=true") == []
+    # finished, it leaves the default list and is found with its state
+    st, h, b = c.post(f"/api/v1/tasks/{made[0]}/finish", {"state": "done", "outcome": "已回访"},
+                      token=op1["token"])
+    assert st == 200, b
+    assert ids(op1["token"], "&mine=true") == []
+    assert ids(op1["token"], "&mine=true&state=done") == [made[0]]
+    assert ids(op2["token"], "&mine=true&state=done") == []
+    st, h, b = c.get("/api/v1/tasks?mine=yes", token=op1["token"])
+    assert_problem(st, h, b, 422)
+    assert "mine" in field_errors(b)
+
+
 def test_the_task_list_checks_its_query(c, users):
     op = users["op1"]["token"]
     for q, field in (("?state=lost", "state"), ("?kind=walk", "kind"),

@@ -10,7 +10,9 @@ import binascii
 import os
 import re
 import socket
+import sqlite3
 import struct
+import time
 import zlib
 
 import pytest
@@ -384,6 +386,83 @@ def test_the_street_blows_the_whistle_and_the_department_reports_in(client, tok)
     assert cgj["reported_at"] and cgj["late"] is False
     st, h, b = client.post(f"/api/v1/cases/{c['id']}/report-in", {}, token=tok["dept"])
     assert_problem(st, h, b, 409)
+
+
+def test_list_by_number_overdue_and_deadline(net, client, tok):
+    cat = {"code": "dues", "name_zh": "期限测试", "name_en": "Deadlines", "deadline_class": "general"}
+    st, h, b = client.post("/api/v1/case-categories", cat, token=tok["admin"])
+    assert st == 201, b
+    c = {k: new_case(client, tok["resident"], category="dues", title=f"期限{k}")
+         for k in ("sub_late", "acc_ok", "acc_late", "res", "rej", "sub_ok", "sub_tie")}
+    com = tok["community"]
+    for k in ("acc_ok", "acc_late", "res"):
+        assert move(client, com, c[k]["id"], "accepted")[0] == 200
+    for to in ("dispatched", "in_progress"):
+        assert move(client, com, c["res"]["id"], to)[0] == 200
+    assert move(client, com, c["res"]["id"], "resolved", note="已清理")[0] == 200
+    assert move(client, com, c["rej"]["id"], "rejected", reason="非本辖区")[0] == 200
+    # Deadlines moved by hand: response (r) and resolution (s) hours from now.
+    now = int(time.time() * 1000)
+    hour = 3600 * 1000
+    hours = {"sub_late": (-3, None), "acc_ok": (-5, 2), "acc_late": (-9, -1), "res": (-20, -10),
+             "rej": (-10, None), "sub_ok": (1, None), "sub_tie": (1, None)}
+    con = sqlite3.connect(net.db, timeout=10)
+    for k, (r, s) in hours.items():
+        con.execute("UPDATE cases SET response_due_at = ?, resolve_due_at = ? WHERE id = ?",
+                    (now + r * hour, None if s is None else now + s * hour, c[k]["id"]))
+    con.commit()
+    con.close()
+
+    def ids(query, token=tok["admin"]):
+        st, h, b = client.get(f"/api/v1/cases?category=dues&{query}", token=token)
+        assert st == 200, b
+        return [x["id"] for x in b["items"]], b["next_cursor"]
+
+    # overdue: the deadline the case waits on now has passed (not the response
+    # deadline of a case accepted since, nor anything once resolved or final)
+    assert ids("overdue=true")[0] == [c["acc_late"]["id"], c["sub_late"]["id"]]
+    assert ids("overdue=false")[0] == ids("")[0] and len(ids("")[0]) == 7
+    # by deadline: earliest first, ties by id, only cases with a pending deadline
+    order = [c[k]["id"] for k in ("sub_late", "acc_late", "sub_ok", "sub_tie", "acc_ok")]
+    assert ids("sort=due")[0] == order
+    assert ids("sort=due&overdue=true")[0] == order[:2]
+    assert ids("sort=due&status=submitted")[0] == [order[0], order[2], order[3]]
+    assert ids("sort=newest")[0] == ids("")[0]
+    # paged by deadline: each page continues after the last one, the tie included
+    got, cursor, pages = [], None, 0
+    while True:
+        page, cursor = ids("sort=due&limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        got += page
+        pages += 1
+        if not cursor:
+            break
+        assert cursor.startswith("k"), cursor
+    assert got == order and pages == 3
+    # the cursor holds its place when the case it names moves on meanwhile
+    page, cursor = ids("sort=due&limit=3")
+    assert page == order[:3]
+    assert move(client, com, c["sub_ok"]["id"], "accepted")[0] == 200  # due in 7 days now
+    assert ids(f"sort=due&limit=3&cursor={cursor}")[0] == [order[3], order[4], order[2]]
+    # by number, exactly, in the caller's view
+    number = c["res"]["number"]
+    assert ids(f"number={number}")[0] == [c["res"]["id"]]
+    assert ids(f"number={number}&overdue=true")[0] == []
+    assert ids(f"number={c['sub_late']['number']}&sort=due")[0] == [c["sub_late"]["id"]]
+    assert ids("number=2099123199999")[0] == []
+    assert ids(f"number={number}", token=tok["resident"])[0] == [c["res"]["id"]]
+    assert ids(f"number={number}", token=tok["neighbour"])[0] == []
+    # wrong values name their parameter
+    id_cursor = ids("limit=1")[1]
+    for query, field in (("number=123", "number"), ("number=2026x125001234", "number"),
+                         ("overdue=yes", "overdue"), ("sort=oldest", "sort"),
+                         ("sort=due&status=resolved", "status"),
+                         ("sort=due&status=closed", "status"),
+                         (f"sort=due&cursor={id_cursor}", "cursor"),
+                         ("sort=due&cursor=k1-2ab", "cursor"),
+                         (f"cursor={cursor}", "cursor")):
+        st, h, b = client.get(f"/api/v1/cases?{query}", token=tok["admin"])
+        assert_problem(st, h, b, 422)
+        assert field in field_errors(b), (query, b)
 
 
 def test_setup_is_for_admins_and_the_district(client, tok):

@@ -394,6 +394,27 @@ def test_heartbeat_reaches_the_store_after_a_flush(c, srv, admin, bound):
     assert metric(c, "linli_device_flushes_total") >= 1
 
 
+def test_a_signal_never_reported_is_null_and_never_stored(c, srv, admin, people):
+    d = new_device(c, admin)
+    subscribe(c, admin, d["id"], people["other"]["id"])
+    st, h, got = c.get(f"/api/v1/devices/{d['id']}", token=admin)
+    assert st == 200 and got["signal"] is None and got["battery"] is None, got
+    st, h, b = send(c, d["serial"], d["secret"],
+                    {"event_id": "nosig-1", "type": "heartbeat", "battery": 88})
+    assert st == 202, b
+    st, h, got = c.get(f"/api/v1/devices/{d['id']}", token=admin)
+    assert got["battery"] == 88 and got["signal"] is None, got
+    for _ in range(100):  # the flush runs every 2 s
+        rows = db_rows(srv, "SELECT battery, signal FROM devices WHERE id = ?", d["id"])
+        if rows[0][0] == 88:
+            break
+        time.sleep(0.1)
+    assert rows == [(88, None)], rows
+    # the store's NULL read back is still "unknown", in the list too
+    st, h, b = c.get("/api/v1/devices?limit=500", token=admin)
+    assert [x["signal"] for x in b["items"] if x["id"] == d["id"]] == [None], b
+
+
 def test_low_battery_heartbeats_make_one_task(c, srv, admin, people):
     d = new_device(c, admin)
     subscribe(c, admin, d["id"], people["other"]["id"])

@@ -1,4 +1,4 @@
-/* test_cursor.c - opaque list cursors (src/base/cursor.c). */
+/* test_cursor.c - opaque list cursors, by id or by a sort key and id (src/base/cursor.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -168,6 +168,75 @@ static void cursor_rejects_a_truncated_or_extended_cursor(void **state)
     assert_int_not_equal(cursor_decode(t, &id), 0);
 }
 
+/* ---- keyed cursors (a sort key and an id) ---- */
+
+static void keyed_cursor_round_trips(void **state)
+{
+    (void)state;
+    const int64_t keys[] = {0, 1, 35, 36, 1767225600000, INT64_MAX};
+    const int64_t ids[] = {0, 1, 1295, 1296, 1000000, INT64_MAX};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+            char c[CURSOR_MAX];
+            cursor_encode_key(keys[i], ids[k], c);
+            assert_true(strlen(c) < CURSOR_MAX);
+            assert_int_equal(c[0], 'k');
+            int64_t key = -1, id = -1;
+            if (cursor_decode_key(c, &key, &id) != 0)
+                fail_msg("keyed cursor %s was refused", c);
+            assert_int_equal(key, keys[i]);
+            assert_int_equal(id, ids[k]);
+        }
+}
+
+static void keyed_and_id_cursors_are_not_taken_for_each_other(void **state)
+{
+    (void)state;
+    char c[CURSOR_MAX], k[CURSOR_MAX];
+    cursor_encode(42, c);
+    cursor_encode_key(1767225600000, 42, k);
+    int64_t key, id;
+    assert_int_not_equal(cursor_decode_key(c, &key, &id), 0);
+    assert_int_not_equal(cursor_decode(k, &id), 0);
+}
+
+static void keyed_cursor_rejects_garbage_and_tampering(void **state)
+{
+    (void)state;
+    const char *bad[] = {"",        "k",        "k-",     "k1-",    "k-1ab", "k01-1ab",
+                         "k1-01ab", "k1-2-3ab", "k1_2ab", "K1-2ab", "k1-2",  "k1 -2ab"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t key = 7, id = 9;
+        if (cursor_decode_key(bad[i], &key, &id) == 0)
+            fail_msg("garbage keyed cursor \"%s\" was accepted", bad[i]);
+        assert_int_equal(key, 7);
+        assert_int_equal(id, 9);
+    }
+    /* a changed check digit is always caught; a changed key or id digit
+     * almost always (1 time in 1296 it can pass by chance) */
+    char c[CURSOR_MAX];
+    cursor_encode_key(1767225600000, 123456, c);
+    size_t len = strlen(c);
+    int tried = 0, passed = 0;
+    for (size_t pos = 1; pos < len; pos++)
+        for (const char *d = base36; *d; d++) {
+            if (*d == c[pos] || c[pos] == '-')
+                continue;
+            char t[CURSOR_MAX];
+            memcpy(t, c, sizeof t);
+            t[pos] = *d;
+            int64_t key, id;
+            tried++;
+            if (cursor_decode_key(t, &key, &id) == 0) {
+                if (pos >= len - 2)
+                    fail_msg("keyed cursor %s with a changed check digit was accepted", t);
+                passed++;
+            }
+        }
+    assert_true(tried > 400);
+    assert_true(passed * 100 < tried);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +248,9 @@ int main(void)
         cmocka_unit_test(cursor_rejects_a_wrong_check_digit),
         cmocka_unit_test(cursor_rejects_any_single_changed_character),
         cmocka_unit_test(cursor_rejects_a_truncated_or_extended_cursor),
+        cmocka_unit_test(keyed_cursor_round_trips),
+        cmocka_unit_test(keyed_and_id_cursors_are_not_taken_for_each_other),
+        cmocka_unit_test(keyed_cursor_rejects_garbage_and_tampering),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

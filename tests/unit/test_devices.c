@@ -433,6 +433,38 @@ static void test_heartbeat_is_written_by_the_flush(void **state)
     buf_free(&m);
 }
 
+static void test_a_signal_never_reported_is_never_stored(void **state)
+{
+    struct fixture *f = *state;
+    struct dev dv = device_ok(f, "HB-NOSIG");
+    struct intake_result r;
+    char buf[24];
+    id_text(dv.id, buf);
+    assert_ok(send_ev(f, &dv, "{\"event_id\":\"n1\",\"type\":\"heartbeat\",\"battery\":60}", &r),
+              &f->err);
+    struct device d;
+    assert_ok(devices_get(&f->d, &f->admin, dv.id, &d, &f->err), &f->err);
+    assert_int_equal(d.battery, 60);
+    assert_false(device_signal_known(d.signal));
+    assert_ok(devices_flush(&f->d, &f->err), &f->err);
+    assert_int_equal(
+        count_rows(f, "SELECT COUNT(*) FROM devices WHERE id = ?1 AND signal IS NULL", buf), 1);
+    assert_int_equal(count_rows(f, "SELECT battery FROM devices WHERE id = ?1", buf), 60);
+    /* a reading, then a heartbeat without one: the reading stays */
+    assert_ok(send_ev(f, &dv, "{\"event_id\":\"n2\",\"type\":\"heartbeat\",\"signal\":-85}", &r),
+              &f->err);
+    assert_ok(send_ev(f, &dv, "{\"event_id\":\"n3\",\"type\":\"heartbeat\",\"battery\":59}", &r),
+              &f->err);
+    assert_ok(devices_flush(&f->d, &f->err), &f->err);
+    assert_int_equal(count_rows(f, "SELECT signal FROM devices WHERE id = ?1", buf), -85);
+    assert_ok(devices_get(&f->d, &f->admin, dv.id, &d, &f->err), &f->err);
+    assert_int_equal(d.signal, -85);
+    assert_true(device_signal_known(d.signal));
+    /* the bounds of the dBm range are readings; a mark outside it is not */
+    assert_true(device_signal_known(DEVICE_SIGNAL_MIN) && device_signal_known(DEVICE_SIGNAL_MAX));
+    assert_false(device_signal_known(DEVICE_SIGNAL_UNKNOWN));
+}
+
 /* linli_store_jobs_total, the write jobs the store has run. */
 static long long store_jobs(struct fixture *f)
 {
@@ -641,6 +673,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_fields_are_each_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_heartbeat_is_written_by_the_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_signal_never_reported_is_never_stored, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_a_large_flush_writes_every_device_in_several_jobs,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_low_battery_makes_exactly_one_task, setup, teardown),

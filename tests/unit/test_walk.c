@@ -66,6 +66,29 @@ static void the_model_keeps_its_settings(void **state)
     assert_true(m.minutes(&m, tiantan, tiantan) == 0);
 }
 
+/* What a person reads is rounded up, the tenths and the whole minute alike,
+ * so that a page rounding the tenths up shows the minute the search ranked. */
+static void minutes_shown_are_rounded_up(void **state)
+{
+    (void)state;
+    assert_true(walk_minutes_tenths(5.4166) == 5.5);
+    assert_int_equal(walk_minutes_whole(5.4166), 6);
+    assert_true(walk_minutes_tenths(13.0) == 13.0);
+    assert_int_equal(walk_minutes_whole(13.0), 13);
+    assert_int_equal(walk_minutes_whole(13.0 + 1e-12), 13); /* float noise is not a minute */
+    assert_int_equal(walk_minutes_whole(13.01), 14);
+    assert_true(walk_minutes_tenths(0.04) == 0.1);
+    assert_int_equal(walk_minutes_whole(0.2), 1); /* at least a minute */
+    assert_int_equal(walk_minutes_whole(0), 1);
+    assert_true(walk_minutes_tenths(0) == 0 && !signbit(walk_minutes_tenths(1e-12)));
+    for (int i = 1; i < 200000; i++) {
+        double m = i * 0.000731;
+        double t = walk_minutes_tenths(m);
+        if (t < m - 1e-9 || t - m >= 0.1 || (long)ceil(t) != walk_minutes_whole(m))
+            fail_msg("%.9f minutes: %.9f tenths, %ld whole", m, t, walk_minutes_whole(m));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -73,6 +96,7 @@ int main(void)
         cmocka_unit_test(reach_of_fifteen_minutes_is_the_straight_line_radius),
         cmocka_unit_test(minutes_to_the_edge_of_the_reach_is_the_time_asked),
         cmocka_unit_test(the_model_keeps_its_settings),
+        cmocka_unit_test(minutes_shown_are_rounded_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
