@@ -409,7 +409,8 @@ function drawSimilar() {
   if (similarLayer) similarLayer.remove();
   similarLayer = L.layerGroup(similar.filter((c) => c.point).map((c) =>
     L.circleMarker([c.point.lat, c.point.lon], { radius: 7, color: "#8a5a00", weight: 2, fillColor: "#f2a900", fillOpacity: 0.8 })
-      .bindTooltip(t("marker_similar", { title: c.title })))).addTo(map);
+      // As a text node: Leaflet would read a string as HTML, and titles are people's words.
+      .bindTooltip(document.createTextNode(t("marker_similar", { title: c.title }))))).addTo(map);
 }
 
 // sending
