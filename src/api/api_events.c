@@ -54,6 +54,11 @@ static bool event_visible(const void *ctx, const char *topic, json_t *payload)
                                               area_event_visible(who, payload, "unit_code") ||
                                               area_event_visible(who, payload, "escalated_to")));
     }
+    /* Call and task summaries: staff whose scope holds the community (a call
+     * or task of no community: admins), and auditors. */
+    if (!strncmp(topic, "call.", 5) || !strncmp(topic, "task.", 5))
+        return who->role == ROLE_AUDITOR || (stations_staff_role(who->role) &&
+                                             area_event_visible(who, payload, "community_code"));
     /* The directory is public: staff pages follow its changes. */
     if (!strncmp(topic, "facility.", 9) || !strncmp(topic, "service.", 8))
         return stations_staff_role(who->role);

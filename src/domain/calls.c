@@ -362,7 +362,7 @@ static int announce_job(struct store_conn *c, void *arg, struct linli_err *err)
     return calls__load(c, ((struct call *)arg)->id, arg, err);
 }
 
-void calls__announce(struct domain *d, int64_t call_id)
+void calls__announce(struct domain *d, int64_t call_id, const char *kind)
 {
     if (!d->bus)
         return;
@@ -378,6 +378,16 @@ void calls__announce(struct domain *d, int64_t call_id)
     if (c.community_code[0])
         json_object_set_new(p, "community_code", json_string(c.community_code));
     domain_publish(d, "console.call", p);
+    if (!kind)
+        return;
+    /* The general stream's summary: ids and codes, never who called. */
+    json_t *u = json_pack("{s:I, s:s, s:i, s:s}", "id", (json_int_t)c.id, "state",
+                          call_state_name(c.state), "priority", c.priority, "kind", kind);
+    json_object_set_new(
+        u, "category", c.category >= 0 ? json_string(call_category_name(c.category)) : json_null());
+    json_object_set_new(u, "community_code",
+                        c.community_code[0] ? json_string(c.community_code) : json_null());
+    domain_publish(d, "call.updated", u);
 }
 
 /* ---- text ---- */
@@ -499,7 +509,7 @@ int calls_classify(struct domain *d, const struct principal *who, int64_t id, in
     int rc = store_write(d->store, change_job, &j, err);
     if (rc)
         return rc;
-    calls__announce(d, id);
+    calls__announce(d, id, "classified");
     if (out)
         *out = j.out;
     return LINLI_OK;
@@ -518,7 +528,7 @@ int calls_close(struct domain *d, const struct principal *who, int64_t id, const
     if (rc)
         return rc;
     calls__operator_free(d, j.out.operator_id, j.at);
-    calls__announce(d, id);
+    calls__announce(d, id, "closed");
     if (out)
         *out = j.out;
     return LINLI_OK;

@@ -26,7 +26,14 @@
  *   console.task    {task}                            (care.h) to operators in scope
  *   console.presence {operator_id, state}             to that operator
  * Each payload carries "community_code" (or "scope") for the scope filter and
- * "operator_id" where it is meant for one operator. */
+ * "operator_id" where it is meant for one operator.
+ *
+ * Beside console.call, every change of a call's state is also published as
+ *   call.updated    {id, state, category, priority, community_code, kind}
+ * for the general event stream (staff in scope, auditors): ids and codes
+ * only, `kind` saying what happened (queued, offered, offer_expired,
+ * declined, offer_released, answered, classified, closed, abandoned). An
+ * action changes no state and publishes console.call only. */
 #ifndef LINLI_CALLS_H
 #define LINLI_CALLS_H
 

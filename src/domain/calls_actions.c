@@ -351,7 +351,7 @@ int calls_add_action(struct domain *d, const struct principal *who, int64_t call
     }
     if (j.task_id)
         care_task_announce(d, j.task_id);
-    calls__announce(d, call_id);
+    calls__announce(d, call_id, NULL); /* an action changes no state */
     *out = j.out;
     return LINLI_OK;
 }
@@ -470,7 +470,7 @@ int calls_update_action(struct domain *d, const struct principal *who, int64_t c
         json_decref(j.out);
         return rc;
     }
-    calls__announce(d, call_id);
+    calls__announce(d, call_id, NULL); /* an action changes no state */
     *out = j.out;
     return LINLI_OK;
 }

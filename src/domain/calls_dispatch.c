@@ -571,10 +571,30 @@ static void codes_add(struct codes *cs, const char *code)
         snprintf(cs->v[cs->n++], AREA_CODE_LEN + 1, "%s", code);
 }
 
-/* Writes the decisions, then publishes the offers (with their screen pops)
- * and the queues of the communities concerned. `extra` names one more
- * community whose queue changed (or ""). Frees the decisions. */
-static void apply(struct domain *d, struct dispatch *x, struct decisions *ds, const char *extra)
+/* Announces (console.call, call.updated) each call whose state a written
+ * decision changed, once per call, with what happened last to it: an offer
+ * that expired and went to the next operator is one "offered". `skip` is a
+ * call the caller announces itself (0 = none). */
+static void announce_decided(struct domain *d, const struct decisions *ds, int64_t skip)
+{
+    for (int i = 0; i < ds->n; i++) {
+        const struct decision *dx = &ds->v[i];
+        if (!dx->written || dx->call_id == skip)
+            continue;
+        bool later = false; /* a later written decision about the same call */
+        for (int k = i + 1; k < ds->n && !later; k++)
+            later = ds->v[k].written && ds->v[k].call_id == dx->call_id;
+        if (!later)
+            calls__announce(d, dx->call_id, decision_event[dx->kind]);
+    }
+}
+
+/* Writes the decisions, then publishes the offers (with their screen pops),
+ * the queues of the communities concerned and the calls whose state changed.
+ * `extra` names one more community whose queue changed (or ""); `skip` a
+ * call the caller announces itself (0 = none). Frees the decisions. */
+static void apply(struct domain *d, struct dispatch *x, struct decisions *ds, const char *extra,
+                  int64_t skip)
 {
     struct codes cs = {.n = 0};
     if (extra && *extra)
@@ -633,6 +653,7 @@ static void apply(struct domain *d, struct dispatch *x, struct decisions *ds, co
         }
     }
     publish_queues(d, x, cs.v, cs.n);
+    announce_decided(d, ds, skip);
     decisions_free(ds);
 }
 
@@ -677,8 +698,8 @@ void calls_enqueue(struct domain *d, int64_t call_id)
         log_warn("calls: out of memory queueing call %lld", (long long)call_id);
     round_locked(x, clock_now_ms(), &ds);
     pthread_mutex_unlock(&x->mu);
-    apply(d, x, &ds, w.community);
-    calls__announce(d, call_id);
+    apply(d, x, &ds, w.community, call_id);
+    calls__announce(d, call_id, "queued");
 }
 
 static const char SQL_CALLBACK_TASK[] =
@@ -713,8 +734,8 @@ void calls_dequeue(struct domain *d, int64_t call_id)
         round_locked(x, clock_now_ms(), &ds);
     }
     pthread_mutex_unlock(&x->mu);
-    apply(d, x, &ds, community);
-    calls__announce(d, call_id);
+    apply(d, x, &ds, community, 0);
+    calls__announce(d, call_id, "abandoned");
     /* The callback task calls__cancel_in_job made is announced here, after
      * the commit, since the intake is not told its id. */
     int64_t io[2] = {call_id, 0};
@@ -750,7 +771,7 @@ void calls_tick(struct domain *d, int64_t now_ms)
         round_locked(x, now_ms, &ds);
     pthread_mutex_unlock(&x->mu);
     if (ds.n)
-        apply(d, x, &ds, NULL);
+        apply(d, x, &ds, NULL, 0);
 }
 
 /* ---- presence ---- */
@@ -808,11 +829,13 @@ int calls_set_presence(struct domain *d, const struct principal *who, int state,
                           "You are on call %lld: close it before taking another.", (long long)busy);
     }
     bool changed = presence_locked(x, op, state, now, &ds);
-    if (changed && state == PRESENCE_AVAILABLE)
+    /* Available: calls may come to them. Away or busy: the offer they held
+     * goes to the next operator at once, not at the next event. */
+    if (changed)
         round_locked(x, now, &ds);
     int64_t since = op->since, current = op->current_call;
     pthread_mutex_unlock(&x->mu);
-    apply(d, x, &ds, NULL);
+    apply(d, x, &ds, NULL, 0);
     if (changed)
         publish_presence(d, who->user_id, state, since, current);
     return LINLI_OK;
@@ -884,7 +907,7 @@ void calls_console_closed(struct domain *d, const struct principal *who)
             round_locked(x, now, &ds);
     }
     pthread_mutex_unlock(&x->mu);
-    apply(d, x, &ds, NULL);
+    apply(d, x, &ds, NULL, 0);
     if (changed)
         publish_presence(d, who->user_id, PRESENCE_AWAY, now, current);
 }
@@ -1027,13 +1050,13 @@ int calls_answer(struct domain *d, const struct principal *who, int64_t id, stru
         if (rc != LINLI_ECONFLICT && rc != LINLI_ENOTFOUND)
             queue_put(x, &w); /* the store failed: it still waits */
         pthread_mutex_unlock(&x->mu);
-        apply(d, x, &ds, w.community);
+        apply(d, x, &ds, w.community, 0);
         return rc;
     }
-    apply(d, x, &ds, w.community);
+    apply(d, x, &ds, w.community, 0);
     if (prev_presence != PRESENCE_BUSY)
         publish_presence(d, who->user_id, PRESENCE_BUSY, now, id);
-    calls__announce(d, id);
+    calls__announce(d, id, "answered");
     if (out)
         *out = j.out;
     return LINLI_OK;
@@ -1066,7 +1089,7 @@ int calls_decline(struct domain *d, const struct principal *who, int64_t id, str
     release_offer(x, op, D_DECLINE, now, &ds);
     round_locked(x, now, &ds);
     pthread_mutex_unlock(&x->mu);
-    apply(d, x, &ds, NULL);
+    apply(d, x, &ds, NULL, 0);
     return LINLI_OK;
 }
 
@@ -1097,7 +1120,7 @@ void calls__operator_free(struct domain *d, int64_t operator_id, int64_t now_ms)
         round_locked(x, now_ms, &ds);
     }
     pthread_mutex_unlock(&x->mu);
-    apply(d, x, &ds, NULL);
+    apply(d, x, &ds, NULL, 0);
     if (changed)
         publish_presence(d, operator_id, after, now_ms, 0);
 }

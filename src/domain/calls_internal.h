@@ -24,8 +24,10 @@ bool calls__in_scope(const struct principal *who, const char *community);
 bool calls__may_work(const struct principal *who);
 bool calls__may_read(const struct principal *who);
 
-/* Publishes "console.call" with the call as it is in the store now. */
-void calls__announce(struct domain *d, int64_t call_id);
+/* Publishes "console.call" with the call as it is in the store now and, when
+ * `kind` names what happened to its state ("answered", ...), the summary
+ * "call.updated" for the general stream. NULL: console.call only. */
+void calls__announce(struct domain *d, int64_t call_id, const char *kind);
 
 /* Checks a free text (a note, an outcome): UTF-8, no control characters
  * but line breaks and tabs, at most `max` characters. Adds a field error. */

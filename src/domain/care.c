@@ -441,13 +441,22 @@ static int task_read_job(struct store_conn *c, void *arg, struct linli_err *err)
     return task_load(c, r->id, &r->task, err);
 }
 
-/* Publishes "console.task" {task, community_code}; borrows `task`. */
+/* Publishes "console.task" {task, community_code} for the operators, and
+ * "task.updated" {id, kind, state, community_code} for the general stream
+ * (ids and codes only: no name, note or outcome); borrows `task`. */
 static void task_publish(struct domain *d, json_t *task)
 {
     json_t *community = json_object_get(task, "community_code");
+    if (!community)
+        community = json_null();
     domain_publish(d, "console.task",
-                   json_pack("{s:O, s:O}", "task", task, "community_code",
-                             community ? community : json_null()));
+                   json_pack("{s:O, s:O}", "task", task, "community_code", community));
+    json_t *id = json_object_get(task, "id"), *kind = json_object_get(task, "kind"),
+           *state = json_object_get(task, "state");
+    domain_publish(d, "task.updated",
+                   json_pack("{s:O, s:O, s:O, s:O}", "id", id ? id : json_null(), "kind",
+                             kind ? kind : json_null(), "state", state ? state : json_null(),
+                             "community_code", community));
 }
 
 void care_task_announce(struct domain *d, int64_t task_id)

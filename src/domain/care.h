@@ -14,7 +14,8 @@
  * a proactive service in the figures.
  *
  * Every task change is published as "console.task" with the task and its
- * community code (calls.h lists the console topics). */
+ * community code (calls.h lists the console topics), and as "task.updated"
+ * {id, kind, state, community_code} for the general event stream. */
 #ifndef LINLI_CARE_H
 #define LINLI_CARE_H
 
@@ -127,7 +128,8 @@ struct task_seed {
 };
 int care__task_in_job(struct store_conn *c, const struct task_seed *s, int64_t *id,
                       struct linli_err *err);
-/* After such a job committed: announces the task ("console.task"). */
+/* After such a job committed: announces the task ("console.task",
+ * "task.updated"). */
 void care_task_announce(struct domain *d, int64_t task_id);
 
 /* Operators' list: open and claimed tasks in scope, most urgent and oldest

@@ -5,7 +5,9 @@ classifies, orders a service, notifies contacts, escalates and closes; the
 timeline holds every step; the other operator sees the queue change; an offer
 not taken in time moves to the next operator; the end of a console stream
 sets the operator away; the general /api/v1/events stream carries no console
-events; and who may read or act on calls."""
+events but a summary of each call's state change (call.updated) and task
+change (task.updated) to staff in scope, never for a heartbeat; and who may
+read or act on calls."""
 import hashlib
 import hmac
 import itertools
@@ -53,15 +55,21 @@ def db_rows(srv, sql, *params):
         con.close()
 
 
-def press(c, dev, key="emergency"):
-    """A signed key press, as the device sends it."""
-    body = json.dumps({"event_id": f"e-{next(_events)}", "type": "key", "key": key}).encode()
+def signal(c, dev, event):
+    """A signed device event, as the device sends it: (status, body)."""
+    body = json.dumps(dict(event, event_id=f"e-{next(_events)}")).encode()
     ts = str(int(time.time()))
     sig = hmac.new(bytes.fromhex(dev["secret"]), ts.encode() + b"." + body,
                    hashlib.sha256).hexdigest()
     st, h, b = c.request("POST", "/api/v1/device-events", raw=body,
                          headers={"X-Linli-Device": dev["serial"], "X-Linli-Timestamp": ts,
                                   "X-Linli-Signature": sig})
+    return st, b
+
+
+def press(c, dev, key="emergency"):
+    """A signed key press: the new call's id."""
+    st, b = signal(c, dev, {"type": "key", "key": key})
     assert st == 201, b
     return b["call_id"]
 
@@ -83,6 +91,15 @@ def console(srv, token):
     sync = s.wait_for(lambda e: e["event"] == "console.sync", timeout=10)
     assert sync is not None, "no console.sync on connect"
     return s, data(sync)
+
+
+CALL_SUMMARY = {"id", "state", "category", "priority", "community_code", "kind"}
+
+
+def call_updated(call_id, **want):
+    """A call.updated about `call_id` (matching `want`) on the general stream."""
+    return lambda e: (e["event"] == "call.updated" and data(e)["id"] == call_id and
+                      all(data(e).get(k) == v for k, v in want.items()))
 
 
 def is_event(name, **want):
@@ -415,7 +432,9 @@ def test_an_offer_not_taken_in_time_moves_to_the_next_operator(module_factory):
     c = t["c"]
     s1, _ = console(srv, t["op1"])
     s2, _ = console(srv, t["op2"])
+    general = SSEStream(srv.port, token=t["street"])
     try:
+        assert general.status == 200
         put_presence(c, t["op1"], "available")
         put_presence(c, t["op2"], "available")
         call_id = press(c, t["device"], "service")
@@ -424,6 +443,17 @@ def test_an_offer_not_taken_in_time_moves_to_the_next_operator(module_factory):
         # op1 lets it ring out; the next second's tick moves it on.
         second = s2.wait_for(is_event("console.offer"), 10)
         assert second is not None and data(second)["operator_id"] == t["op2_id"]
+        # op1's console hears that the call it let ring out is ringing elsewhere.
+        moved = s1.wait_for(lambda e: e["event"] == "console.call" and
+                            data(e)["call"]["id"] == call_id and
+                            data(e)["call"]["offered_to"] == t["op2_id"], 10)
+        assert moved is not None, "no console.call when the offer moved"
+        assert data(moved)["call"]["state"] == "offered"
+        # The general stream follows the state, not who it rings for.
+        for kind in ("queued", "offered"):
+            ev = general.wait_for(call_updated(call_id, kind=kind), 10)
+            assert ev is not None, f"no call.updated {kind}"
+            assert set(data(ev)) == CALL_SUMMARY and data(ev)["state"] == "offered", data(ev)
         st, h, b = c.post(f"/api/v1/calls/{call_id}/answer", token=t["op2"])
         assert st == 200, b
         st, h, got = c.get(f"/api/v1/calls/{call_id}", token=t["admin"])
@@ -449,9 +479,15 @@ def test_an_offer_not_taken_in_time_moves_to_the_next_operator(module_factory):
                        nxt) == [(1,)]
         st, h, b = c.get("/api/v1/calls/queue", token=t["op1"])
         assert b["items"] == []
+        assert general.wait_for(call_updated(nxt, kind="abandoned", state="abandoned"), 10)
+        task = general.wait_for(lambda e: e["event"] == "task.updated", 10)
+        assert task is not None, "no task.updated for the callback"
+        assert data(task) == {"id": data(task)["id"], "kind": "callback", "state": "open",
+                              "community_code": HERE}, data(task)
     finally:
         s1.close()
         s2.close()
+        general.close()
 
 
 def test_console_streams_are_capped(module_factory):
@@ -466,3 +502,53 @@ def test_console_streams_are_capped(module_factory):
         second.close()
     finally:
         first.close()
+
+
+def test_staff_in_scope_follow_calls_on_the_general_stream(w):
+    c, srv, admin = w["c"], w["srv"], w["admin"]
+    put_presence(c, w["op1"], "away")
+    put_presence(c, w["op2"], "away")
+    c.create_user(admin, "calls-district", role="district", scope="110105", password=PW)
+    c.create_user(admin, "calls-next-door", role="community", scope="110105001025",
+                  password=PW)
+    district = SSEStream(srv.port, token=c.login("calls-district", PW))
+    next_door = SSEStream(srv.port, token=c.login("calls-next-door", PW))
+    auditor = SSEStream(srv.port, token=w["auditor"])
+    try:
+        assert district.status == next_door.status == auditor.status == 200
+        # A heartbeat is no change of state: nothing goes out for it.
+        st, b = signal(c, w["device"], {"type": "heartbeat", "battery": 90, "signal": -70})
+        assert st == 202, b
+        call_id = press(c, w["device"], "service")
+        first = district.wait_for(lambda e: e["event"] is not None, 10)
+        assert first is not None and first["event"] == "call.updated", first
+        assert data(first) == {"id": call_id, "state": "queued", "category": None,
+                               "priority": 1, "community_code": HERE, "kind": "queued"}
+        st, h, b = c.post(f"/api/v1/calls/{call_id}/answer", token=w["op1"])
+        assert st == 200, b
+        ev = district.wait_for(call_updated(call_id, kind="answered"), 10)
+        assert ev is not None and data(ev)["state"] == "answered", ev
+        st, h, b = c.post(f"/api/v1/calls/{call_id}/classify",
+                          {"category": "convenience_service"}, token=w["op1"])
+        assert st == 200, b
+        ev = district.wait_for(call_updated(call_id, kind="classified"), 10)
+        assert ev is not None and data(ev)["category"] == "convenience_service", ev
+        # An action changes no state: the console hears of it, the general stream not.
+        st, h, b = c.post(f"/api/v1/calls/{call_id}/actions", {"kind": "note", "note": "x"},
+                          token=w["op1"])
+        assert st == 201, b
+        st, h, b = c.post(f"/api/v1/calls/{call_id}/close", {"outcome": "已登记"},
+                          token=w["op1"])
+        assert st == 200, b
+        ev = district.wait_for(lambda e: e["event"] is not None, 10)
+        assert ev is not None and ev["event"] == "call.updated", ev
+        assert data(ev) == {"id": call_id, "state": "closed", "category": "convenience_service",
+                            "priority": 1, "community_code": HERE, "kind": "closed"}
+        for kind in ("queued", "answered", "classified", "closed"):
+            assert auditor.wait_for(call_updated(call_id, kind=kind), 10), kind
+        # Another community's account hears nothing of it.
+        assert next_door.wait_for(lambda e: (e["event"] or "").startswith(("call.", "task.")),
+                                  1) is None
+    finally:
+        for s in (district, next_door, auditor):
+            s.close()

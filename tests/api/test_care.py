@@ -2,7 +2,8 @@
 what is checked, scope), the operators' tasks (/api/v1/tasks: list, claim,
 finish, cancel) made end to end by device events (a no-activity alarm makes an
 urgent task) and by the scheduler's device watchdog (a subscribed device that
-is never heard from gets one maintenance task)."""
+is never heard from gets one maintenance task); each task change is a
+task.updated summary on the general event stream of staff in scope."""
 import hashlib
 import hmac
 import itertools
@@ -13,8 +14,8 @@ import time
 
 import pytest
 
-from conftest import (ADMIN_PASSWORD, SHARED_FLAGS, SOURCE_DIR, assert_no_sanitizer_report,
-                      assert_problem, field_errors, run_cli)
+from conftest import (ADMIN_PASSWORD, SHARED_FLAGS, SOURCE_DIR, SSEStream,
+                      assert_no_sanitizer_report, assert_problem, field_errors, run_cli)
 
 DATA = os.path.join(SOURCE_DIR, "data", "chaoyang")
 HERE = "110105001024"   # street 建外 (110105001)
@@ -370,6 +371,36 @@ def test_mine_lists_the_tasks_the_caller_claimed(c, admin, users, people):
     st, h, b = c.get("/api/v1/tasks?mine=yes", token=op1["token"])
     assert_problem(st, h, b, 422)
     assert "mine" in field_errors(b)
+
+
+def test_task_changes_reach_the_general_stream_of_staff_in_scope(c, srv, admin, users,
+                                                                 people):
+    community = SSEStream(srv.port, token=users["community"]["token"])
+    far = SSEStream(srv.port, token=users["far-street"]["token"])
+    try:
+        assert community.status == far.status == 200
+        d = new_device(c, admin, people["here"]["id"])
+        st, h, b = send(c, d, {"event_id": f"na-{next(_events)}", "type": "no_activity",
+                               "hours": 6})
+        assert st in (200, 201) and b.get("task_id"), b
+        tid = b["task_id"]
+        op1 = users["op1"]["token"]
+        st, h, b = c.post(f"/api/v1/tasks/{tid}/claim", token=op1)
+        assert st == 200, b
+        st, h, b = c.post(f"/api/v1/tasks/{tid}/finish", {"state": "done", "outcome": "已回访"},
+                          token=op1)
+        assert st == 200, b
+        # Ids and codes only: no name, note or outcome.
+        for state in ("open", "claimed", "done"):
+            ev = community.wait_for(lambda e: e["event"] == "task.updated" and
+                                    json.loads(e["data"])["id"] == tid, 10)
+            assert ev is not None, f"no task.updated {state}"
+            assert json.loads(ev["data"]) == {"id": tid, "kind": "no_activity", "state": state,
+                                              "community_code": HERE}
+        assert far.wait_for(lambda e: e["event"] == "task.updated", 1) is None
+    finally:
+        community.close()
+        far.close()
 
 
 def test_the_task_list_checks_its_query(c, users):

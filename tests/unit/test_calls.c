@@ -1,8 +1,9 @@
 /* test_calls.c - the call centre's calls (src/domain/calls.c,
  * calls_dispatch.c, calls_actions.c, calls_pop.c): who gets an offer, what
  * a timeout, a decline, an answer race and a restart do to the queue, the
- * state machine's refusals, actions and the audited screen pop, on a real
- * store holding two streets of two communities each. */
+ * state machine's refusals, actions and the audited screen pop, and what
+ * is announced (console.call, call.updated) on each change, on a real store
+ * holding two streets of two communities each. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -41,6 +42,8 @@ struct fixture {
     struct linli_err err;
     int offers; /* console.offer events seen */
     json_t *last_offer;
+    json_t *updates;       /* call.updated payloads, in order */
+    json_t *console_calls; /* console.call payloads, in order */
 };
 
 static struct principal as_user(int64_t id, enum role role, const char *scope)
@@ -64,6 +67,15 @@ static void on_offer(const char *topic, json_t *payload, void *ctx)
     f->last_offer = json_incref(payload);
 }
 
+static void on_call_event(const char *topic, json_t *payload, void *ctx)
+{
+    struct fixture *f = ctx;
+    if (!strcmp(topic, "call.updated"))
+        json_array_append(f->updates, payload);
+    else if (!strcmp(topic, "console.call"))
+        json_array_append(f->console_calls, payload);
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
@@ -75,6 +87,10 @@ static int setup(void **state)
         return -1;
     f->d.bus = bus_new();
     bus_subscribe(f->d.bus, "console.offer", on_offer, f);
+    f->updates = json_array();
+    f->console_calls = json_array();
+    bus_subscribe(f->d.bus, "call.updated", on_call_event, f);
+    bus_subscribe(f->d.bus, "console.call", on_call_event, f);
     f->admin = as_user(1, ROLE_ADMIN, NULL);
     f->op_a1 = as_user(11, ROLE_OPERATOR, STREET_A);
     f->op_a2 = as_user(12, ROLE_OPERATOR, STREET_A);
@@ -103,6 +119,8 @@ static int teardown(void **state)
     calls_close_dispatch(&f->d);
     directory_close(&f->d);
     json_decref(f->last_offer);
+    json_decref(f->updates);
+    json_decref(f->console_calls);
     close_domain(&f->d);
     remove_tree(f->dir);
     free(f);
@@ -238,6 +256,78 @@ static void an_offer_not_taken_in_time_moves_to_the_next(void **state)
     /* Everyone tried: it rings the first again. */
     calls_tick(&f->d, clock_now_ms() + 10000);
     assert_int_equal(calls__offered_to(&f->d, id), f->op_a1.user_id);
+}
+
+/* The kinds of the call.updated events seen since `from`, joined by spaces. */
+static void update_kinds(struct fixture *f, size_t from, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (size_t i = from; i < json_array_size(f->updates); i++) {
+        const char *k = json_string_value(json_object_get(json_array_get(f->updates, i), "kind"));
+        size_t len = strlen(out);
+        snprintf(out + len, size - len, "%s%s", len ? " " : "", k ? k : "?");
+    }
+}
+
+static void each_state_change_is_one_call_updated_with_codes_only(void **state)
+{
+    struct fixture *f = *state;
+    available(f, &f->op_a1);
+    available(f, &f->op_a2);
+    int64_t id = call_in(f, A1, "health", 1, 0, 0);
+    char kinds[256];
+    update_kinds(f, 0, kinds, sizeof kinds);
+    assert_string_equal(kinds, "queued"); /* the offer made with it is not a second one */
+    json_t *u = json_array_get(f->updates, 0);
+    assert_int_equal(json_object_size(u), 6);
+    assert_int_equal(json_integer_value(json_object_get(u, "id")), id);
+    assert_string_equal(json_string_value(json_object_get(u, "state")), "offered");
+    assert_string_equal(json_string_value(json_object_get(u, "community_code")), A1);
+    assert_int_equal(json_integer_value(json_object_get(u, "priority")), 1);
+    assert_true(json_is_null(json_object_get(u, "category")));
+    assert_null(json_object_get(u, "person_id"));
+
+    /* The offer rings out and moves: one event for the call, the console
+     * told who holds it now. */
+    size_t consoles = json_array_size(f->console_calls);
+    calls_tick(&f->d, clock_now_ms() + 5000);
+    update_kinds(f, 1, kinds, sizeof kinds);
+    assert_string_equal(kinds, "offered");
+    assert_int_equal(json_array_size(f->console_calls), consoles + 1);
+    json_t *cc = json_object_get(json_array_get(f->console_calls, consoles), "call");
+    assert_int_equal(json_integer_value(json_object_get(cc, "offered_to")), f->op_a2.user_id);
+
+    /* Going away hands the offer to the next operator at once; with nobody
+     * left the call waits again. */
+    linli_err_clear(&f->err);
+    assert_ok(calls_set_presence(&f->d, &f->op_a2, PRESENCE_AWAY, &f->err), &f->err);
+    assert_int_equal(calls__offered_to(&f->d, id), f->op_a1.user_id);
+    assert_ok(calls_set_presence(&f->d, &f->op_a1, PRESENCE_AWAY, &f->err), &f->err);
+    assert_int_equal(calls__offered_to(&f->d, id), 0);
+    update_kinds(f, 2, kinds, sizeof kinds);
+    assert_string_equal(kinds, "offered offer_released");
+    cc = json_object_get(json_array_get(f->console_calls, json_array_size(f->console_calls) - 1),
+                         "call");
+    assert_string_equal(json_string_value(json_object_get(cc, "state")), "queued");
+
+    assert_int_equal(answer(f, &f->op_a1, id), LINLI_OK);
+    assert_ok(calls_classify(&f->d, &f->op_a1, id, CAT_HEALTH, NULL, NULL, &f->err), &f->err);
+    /* An action changes no state: the console hears of it, nobody else. */
+    size_t before = json_array_size(f->updates);
+    consoles = json_array_size(f->console_calls);
+    json_t *a = NULL;
+    struct call_action_in note = {.kind = ACTION_NOTE, .note = "x"};
+    assert_ok(calls_add_action(&f->d, &f->op_a1, id, &note, &a, &f->err), &f->err);
+    json_decref(a);
+    assert_int_equal(json_array_size(f->updates), before);
+    assert_int_equal(json_array_size(f->console_calls), consoles + 1);
+    assert_ok(calls_close(&f->d, &f->op_a1, id, NULL, NULL, &f->err), &f->err);
+    update_kinds(f, 4, kinds, sizeof kinds);
+    assert_string_equal(kinds, "answered classified closed");
+    u = json_array_get(f->updates, json_array_size(f->updates) - 1);
+    assert_string_equal(json_string_value(json_object_get(u, "state")), "closed");
+    assert_string_equal(json_string_value(json_object_get(u, "category")),
+                        call_category_name(CAT_HEALTH));
 }
 
 static void a_declined_call_goes_on_and_never_comes_back(void **state)
@@ -755,6 +845,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_emergency_jumps_the_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(an_offer_not_taken_in_time_moves_to_the_next, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(each_state_change_is_one_call_updated_with_codes_only,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(a_declined_call_goes_on_and_never_comes_back, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(

@@ -1,6 +1,7 @@
 // dashboard.test.mjs - the district dashboard: every figure on the page is
-// the API's figure, formatted; a new case shows up without a reload; street
-// staff see their street; other roles are turned away.
+// the API's figure, formatted; a new case and a device's key press show up
+// without a reload; street staff see their street; other roles are turned
+// away.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -183,6 +184,32 @@ test("a new case and a change of period show on the dashboard without a reload",
     const done = ["hotline", "cases"].every((p) => document.getElementById("panel-" + p).getAttribute("aria-busy") === "false");
     return done && h.includes("from=" + y + "-01-01") && c.includes("from=" + y + "-01-01");
   }, year);
+  await checkFigures(page, "admin");
+  assert.deepEqual(pageProblems(page), []);
+  await page.context().close();
+});
+
+test("a key press on a call device raises the calls total without a reload", async () => {
+  // A device bound to someone of the demo district, as the call centre's desk does it.
+  const people = await server.call("GET", "/api/v1/people?community=110105001024&limit=1", undefined, "admin");
+  assert.equal(people.items.length, 1, "the demo has someone in 110105001024");
+  const dev = await server.call("POST", "/api/v1/devices", { serial: `DASH${Date.now()}`.slice(0, 32), model: "LX-5K" }, "admin");
+  await server.call("POST", "/api/v1/subscriptions", { device_id: dev.id, person_id: people.items[0].id }, "admin");
+
+  const page = await newPage(browser, server);
+  await login(page, "admin", null, "/dashboard.html");
+  await openDashboard(page);
+  await page.locator("#live-state.ok").waitFor();
+  const total = page.locator('#hotline-kpis [data-metric="hotline.calls.total"]');
+  const was = Number(await total.getAttribute("data-value"));
+  const marker = await page.evaluate(() => { window.__samePage = true; return true; });
+  const ev = await server.deviceEvent(dev.serial, dev.secret, { event_id: "dash-key-1", type: "key", key: "health" });
+  assert.ok(ev.call_id, "the key press made a call");
+  // call.updated comes at once; the panel refreshes at most every 10 s (and
+  // its safety refresh is minutes away, so this is the event's doing).
+  for (let i = 0; i < 60 && Number(await total.getAttribute("data-value")) !== was + 1; i++) await page.waitForTimeout(500);
+  assert.equal(Number(await total.getAttribute("data-value")), was + 1, "the calls total grew");
+  assert.equal(await page.evaluate(() => window.__samePage), marker, "no reload");
   await checkFigures(page, "admin");
   assert.deepEqual(pageProblems(page), []);
   await page.context().close();
