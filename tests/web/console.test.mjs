@@ -40,12 +40,15 @@ async function findCallers(n) {
   return found;
 }
 
-/** A new call device bound to `person`, with its secret. */
+/** A call device bound to `person` (made once per person), with its secret. */
+const devices = new Map();
 async function giveDevice(person, tag) {
+  if (devices.has(person.id)) return devices.get(person.id);
   const serial = `WEB${tag}${Date.now()}`.slice(0, 32);
   const dev = await server.call("POST", "/api/v1/devices", { serial, model: "LX-5K" }, "admin");
   assert.match(dev.secret, /^[0-9a-f]{64}$/);
   await server.call("POST", "/api/v1/subscriptions", { device_id: dev.id, person_id: person.id }, "admin");
+  devices.set(person.id, dev);
   return dev;
 }
 
@@ -101,6 +104,9 @@ test("an operator receives a device key press live and closes the call", async (
     await shot(page, "console-waiting");
 
     await page.evaluate(() => { window.sameDocument = true; });
+    // The dispatch choices come from the pop itself: no facility is read.
+    const facilityReads = [];
+    page.on("request", (r) => { if (/\/api\/v1\/facilities\//.test(r.url())) facilityReads.push(r.url()); });
     const ev = await server.deviceEvent(dev.serial, dev.secret,
       { event_id: "web-key-1", type: "key", key: "service", battery: 64 });
     assert.equal(ev.status, "accepted");
@@ -120,6 +126,10 @@ test("an operator receives a device key press live and closes the call", async (
     const name = page.locator("#pop-name");
     await name.waitFor();
     assert.equal(await name.textContent(), record.name);
+    // The key press reported a battery but no signal: unknown, not a number
+    // (the device's record, read after the pop, has the key press's battery).
+    await page.locator(".device", { hasText: "电量64%" }).waitFor();
+    assert.match(await page.locator(".device").textContent(), /电量64%.*信号未知/);
     await page.locator(`#queue li[data-call-id="${ev.call_id}"]`).waitFor({ state: "detached" });
     const contacts = page.locator("#contacts li");
     assert.equal(await contacts.count(), record.emergency_contacts.length);
@@ -157,6 +167,7 @@ test("an operator receives a device key press live and closes the call", async (
     await page.getByLabel("记录内容").fill(note);
     await page.getByRole("button", { name: "添加记录" }).click();
     await page.locator("#timeline li", { hasText: note }).waitFor();
+    assert.deepEqual(facilityReads, []);
     await shot(page, "console-call");
 
     // Close.
@@ -206,12 +217,22 @@ test("the task list: a planned call is claimed and finished from the page", asyn
     await item.getByRole("button", { name: `认领：定期问候，${person.name}` }).click();
     await page.locator(`#tasks li[data-task-id="${task.id}"][data-state="claimed"]`).waitFor();
     assert.match(await item.textContent(), /由我认领/);
+    // "Only tasks I claimed": the server's list of this operator's tasks.
+    const mineRead = page.waitForResponse((r) => /\/api\/v1\/tasks\?.*mine=true/.test(r.url()));
+    await page.getByLabel("只看我认领的").check();
+    await mineRead;
+    const mineApi = await server.call("GET", "/api/v1/tasks?mine=true&kind=custom_call", undefined, "op-tasks");
+    assert.deepEqual(mineApi.items.map((k) => k.id), [task.id]);
+    await until(async () => JSON.stringify(await page.locator("#tasks li").evaluateAll((ls) =>
+      ls.map((l) => [Number(l.dataset.taskId), l.dataset.state]))) === JSON.stringify([[task.id, "claimed"]]),
+    "only the claimed task listed");
     await item.getByRole("button", { name: `显示 ${person.name} 的电话` }).click();
     await item.locator("a.tel").waitFor();
     await item.getByLabel("办理结果").fill("已电话问候，老人身体不错");
     await shot(page, "console-tasks");
     await item.getByRole("button", { name: "办完了" }).click();
     await item.waitFor({ state: "detached" });
+    await page.locator("#tasks-empty", { hasText: "您没有认领中的任务" }).waitFor();
 
     const done = await server.call("GET", `/api/v1/tasks?person_id=${person.id}&state=done`, undefined, "admin");
     const row = done.items.find((k) => k.id === task.id);
@@ -221,6 +242,62 @@ test("the task list: a planned call is claimed and finished from the page", asyn
     assert.deepEqual(pageProblems(page), []);
   } finally {
     await goAway(page, "op-tasks");
+  }
+});
+
+test("names in the timeline; a reload during a call brings the call back", async () => {
+  await server.addUser("op-first", "operator", "110105", undefined, "李坐席");
+  const second = await server.addUser("op-second", "operator", "110105", undefined, "赵坐席");
+  const person = callers[0];
+  const record = await server.call("GET", `/api/v1/people/${person.id}`, undefined, "admin");
+  const dev = await giveDevice(person, "A");
+  const first = await openConsole("op-first");
+  const page = await openConsole("op-second");
+  try {
+    // The call rings for the only available operator, who declines it; it
+    // waits in the queue and the other operator takes it from there.
+    await goAvailable(first, "op-first");
+    const ev = await server.deviceEvent(dev.serial, dev.secret, { event_id: "web-key-3", type: "key", key: "health" });
+    await first.locator("#offer").waitFor({ state: "visible" });
+    await first.getByRole("button", { name: "拒接", exact: true }).click();
+    await first.locator("#offer").waitFor({ state: "hidden" });
+    await page.getByRole("button", { name: `接入呼叫 #${ev.call_id}（健康咨询）` }).click();
+    await page.locator("#pop-name").waitFor();
+    // The timeline names the other operator by their display name.
+    const timeline = page.locator("#timeline");
+    await timeline.locator("li[data-kind=declined]", { hasText: "李坐席拒接" }).waitFor();
+    assert.match(await timeline.locator("li[data-kind=offered]").first().textContent(), /向李坐席振铃/);
+    assert.match(await timeline.locator("li[data-kind=answered]").textContent(), /我接听/);
+    assert.doesNotMatch(await timeline.textContent(), /坐席 #/);
+    const stored = await server.call("GET", `/api/v1/calls/${ev.call_id}`, undefined, "op-second");
+    assert.equal(stored.timeline.find((r) => r.kind === "declined").display_name, "李坐席");
+
+    // A reload mid-call: console.sync names the call, and the page picks it up
+    // without searching the list of calls.
+    const listReads = [];
+    page.on("request", (r) => { if (/\/api\/v1\/calls(\?|$)/.test(r.url())) listReads.push(r.url()); });
+    await page.getByLabel("记录内容").fill("老人说头晕，已建议测血压");
+    await page.getByRole("button", { name: "添加记录" }).click();
+    await timeline.locator("li", { hasText: "老人说头晕" }).waitFor();
+    await page.reload();
+    await page.locator("#conn.open").waitFor();
+    await page.locator("#call-h", { hasText: `通话 #${ev.call_id}` }).waitFor();
+    await page.locator("#pop-name", { hasText: record.name }).waitFor();
+    await timeline.locator("li", { hasText: "老人说头晕" }).waitFor();
+    await timeline.locator("li[data-kind=declined]", { hasText: "李坐席拒接" }).waitFor();
+    assert.deepEqual(listReads, []);
+    await shot(page, "console-restored");
+
+    await page.getByRole("button", { name: "结束通话", exact: true }).click();
+    await page.locator("#last-call").waitFor({ state: "visible" });
+    const closed = await server.call("GET", `/api/v1/calls/${ev.call_id}`, undefined, "admin");
+    assert.equal(closed.state, "closed");
+    assert.equal(closed.operator_id, second.id);
+    assert.deepEqual(pageProblems(page), []);
+    assert.deepEqual(pageProblems(first), []);
+  } finally {
+    await goAway(first, "op-first");
+    await goAway(page, "op-second");
   }
 });
 

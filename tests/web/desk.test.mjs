@@ -1,7 +1,9 @@
 // desk.test.mjs - the case desk (接诉即办工作台): a community worker takes a
 // resident's case from submission to resolution and the reporter confirms
 // it; a street whistles and a department reports in; refusals are shown and
-// change nothing; a new case appears without a reload.
+// change nothing; a case is marked a duplicate by its number; the list is
+// the server's deadline order page by page, and its overdue list; a new
+// case appears without a reload.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -12,6 +14,7 @@ import { SOURCE, startServer, launchBrowser, newPage, login, shot, pageProblems 
 const C = "110105001024";       // 南郎家园社区, a demo community with a centre point
 const STREET = "110105001000";  // 建外街道, the street above it
 const OTHER = "110105001025";   // 北郎家园社区, a neighbour
+const PAGING = "110105001026";  // 永安里社区: many cases, for the list's pages
 
 let server, browser, centre;
 const ids = {};
@@ -27,6 +30,8 @@ before(async () => {
     ["desk-street", "street", STREET],
     ["desk-other", "community", OTHER],
     ["desk-dept", "district", "110105"],
+    ["desk-paging", "community", PAGING],
+    ["desk-district", "district", "110105"],
   ]) ids[name] = (await server.addUser(name, role, scope)).id;
   await server.call("POST", "/api/v1/units/dept-cgj/members", { user_id: ids["desk-dept"] }, "admin");
 });
@@ -90,6 +95,24 @@ async function deskAs(username) {
 }
 
 const detail = (page) => page.locator("#case-detail");
+/** The list has been (re)read. */
+const listReady = (page) => page.locator("#list-summary[data-state=ready]").waitFor();
+/** The case numbers of the list, top to bottom. */
+const listed = (page) => page.locator("#case-rows [data-case-number]").evaluateAll((trs) => trs.map((tr) => tr.dataset.caseNumber));
+
+/** Every case of an API list, following next_cursor (small pages, so the
+ * cursor is used). */
+async function readAll(path, as) {
+  const out = [];
+  let cursor = null;
+  do {
+    const page = await server.call("GET", path + (path.includes("?") ? "&" : "?") + "limit=20" +
+      (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""), null, as);
+    out.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return out;
+}
 async function stateIs(page, label) {
   await detail(page).locator(".detail-status .badge.state", { hasText: label }).waitFor();
 }
@@ -254,15 +277,140 @@ test("refusals are shown and change nothing", async () => {
 
   // another community's worker does not see the case at all
   const other = await deskAs("desk-other");
-  await other.locator("#list-summary").filter({ hasText: /共/ }).waitFor();
+  await listReady(other);
   assert.equal(await other.locator(`[data-case-number="${c.number}"]`).count(), 0);
   await other.locator("#f-state").selectOption("");
-  await other.locator("#list-summary").filter({ hasText: /共/ }).waitFor();
+  await listReady(other);
   assert.equal(await other.locator(`[data-case-number="${c.number}"]`).count(), 0);
+  // nor finds it by its number
+  await other.getByLabel(/搜索标题/).fill(c.number);
+  await other.getByRole("button", { name: "查询" }).click();
+  await other.locator("#list-empty").waitFor();
   await other.goto(server.url + `/desk.html#case=${c.id}`);
   await detail(other).locator(".notice.error", { hasText: "无权查看" }).waitFor();
   assert.deepEqual(pageProblems(other), []);
   await other.context().close();
+});
+
+test("a case is marked a duplicate of another by the other's number", async () => {
+  const original = await newCase("楼道堆放纸箱");
+  const again = await newCase("楼道堆放纸箱（又报）");
+  const page = await deskAs("desk-community");
+  await page.goto(server.url + `/desk.html#case=${again.id}`);
+  await detail(page).locator("#detail-heading", { hasText: again.number }).waitFor();
+  await page.getByRole("button", { name: "重复", exact: true }).click();
+  const dlg = page.getByRole("dialog");
+  // a number nobody has: said so, nothing changes
+  const missing = original.number.slice(0, 8) + "99999";
+  await dlg.getByLabel("原案件编号").fill(missing);
+  await dlg.getByRole("button", { name: "确认标记重复" }).click();
+  await dlg.locator("#dlg-error", { hasText: `找不到编号为 ${missing} 的案件` }).waitFor();
+  assert.equal((await getCase(again.id)).state, "submitted");
+  const lookups = [];
+  page.on("request", (r) => { if (r.url().includes("/api/v1/cases?")) lookups.push(new URL(r.url()).search); });
+  await dlg.getByLabel("原案件编号").fill(original.number);
+  await dlg.getByRole("button", { name: "确认标记重复" }).click();
+  await stateIs(page, "重复件");
+  // found by its number, exactly: no day of cases read
+  assert.ok(lookups.includes(`?number=${original.number}`), lookups.join(" "));
+  const stored = await getCase(again.id);
+  assert.equal(stored.state, "duplicate");
+  assert.equal(stored.duplicate_of, original.id);
+  assert.deepEqual(pageProblems(page), []);
+  await page.context().close();
+});
+
+test("the list is the server's deadline order, page by page", async () => {
+  // Cases of two deadline classes, made in turn: the nearest deadline is not
+  // the newest case. A few accepted (their resolution deadline then counts)
+  // and one resolved (no pending deadline: it comes after).
+  const made = [];
+  for (let i = 0; i < 56; i++) {
+    made.push(await server.call("POST", "/api/v1/cases", {
+      category: i % 3 === 0 ? "utilities" : "sanitation", title: `永安里${i + 1}号楼环境问题`, area_code: PAGING,
+    }, "desk-resident"));
+  }
+  const step = (c, body) => server.call("POST", `/api/v1/cases/${c.id}/transitions`, body, "desk-paging");
+  for (const c of [made[1], made[4]]) await step(c, { to: "accepted" });
+  for (const body of [{ to: "accepted" }, { to: "dispatched" }, { to: "in_progress" }, { to: "resolved", note: "已清理" }])
+    await step(made[2], body);
+  // what the API lists for this account: by deadline, then the resolved, newest first
+  const due = await readAll("/api/v1/cases?status=open&sort=due", "desk-paging");
+  const resolved = await readAll("/api/v1/cases?status=resolved", "desk-paging");
+  const expected = [...due, ...resolved].map((c) => c.number);
+  assert.ok(expected.length > 50 && expected.length <= 100, `${expected.length} cases`);
+  const newest = (await readAll("/api/v1/cases?status=open", "desk-paging")).map((c) => c.number);
+  assert.notDeepEqual(expected, newest, "the deadline order is not the newest-first one");
+
+  const page = await deskAs("desk-paging");
+  const reads = [];
+  page.on("request", (r) => { if (r.url().includes("/api/v1/cases?")) reads.push(new URL(r.url()).searchParams); });
+  await listReady(page);
+  assert.deepEqual(await listed(page), expected.slice(0, 50));
+  assert.match(await page.locator("#list-summary").textContent(), /已列出 50 件，还有更多/);
+  await shot(page, "desk-due-order", { fullPage: false });
+  const more = page.getByRole("button", { name: "加载更多" });
+  await more.click();
+  await until(async () => (await listed(page)).length === expected.length, "the next page");
+  assert.deepEqual(await listed(page), expected);
+  await more.waitFor({ state: "hidden" });
+  assert.match(await page.locator("#list-summary").textContent(), new RegExp(`共 ${expected.length} 件`));
+  // the next page came by the deadline cursor of the first
+  assert.ok(reads.some((q) => q.get("sort") === "due" && q.get("cursor")), "a sort=due page with a cursor");
+  // the map shows the same cases as the list
+  const legend = await page.locator("#map-legend").textContent();
+  const counts = [...legend.matchAll(/\((\d+)\)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  assert.equal(counts, expected.length);
+  assert.deepEqual(pageProblems(page), []);
+  await page.context().close();
+});
+
+test("my units: the lists of each unit the account acts for, merged in deadline order", async () => {
+  // A community worker of PAGING who is also in the department that leads
+  // utilities cases: /me names both units, and "my unit" reads both.
+  const u = await server.addUser("desk-two", "community", PAGING);
+  await server.call("POST", "/api/v1/units/dept-cgw/members", { user_id: u.id }, "admin");
+  const me = await server.call("GET", "/api/v1/me", null, "desk-two");
+  assert.deepEqual(me.units.map((x) => x.code).sort(), ["dept-cgw", PAGING].sort());
+  const due = (c) => Date.parse(c.state === "submitted" ? c.response_due_at : c.resolve_due_at || c.response_due_at);
+  const union = async (query) => {
+    const byId = new Map();
+    for (const unit of ["dept-cgw", PAGING]) for (const c of await readAll(`/api/v1/cases?${query}&unit=${unit}`, "desk-two")) byId.set(c.id, c);
+    return [...byId.values()];
+  };
+  const pending = (await union("status=open&sort=due")).sort((a, b) => due(a) - due(b) || a.id - b.id);
+  const resolved = (await union("status=resolved")).sort((a, b) => b.id - a.id);
+  const expected = [...pending, ...resolved].map((c) => c.number);
+  assert.ok(pending.some((c) => c.area_code !== PAGING), "a department case from elsewhere");
+
+  const page = await deskAs("desk-two");
+  await listReady(page);
+  assert.equal(await page.locator("#f-view").inputValue(), "mine");
+  assert.deepEqual(await listed(page), expected.slice(0, 50));
+  if (expected.length > 50) {
+    await page.getByRole("button", { name: "加载更多" }).click();
+    await until(async () => (await listed(page)).length === Math.min(expected.length, 100), "the next page");
+    assert.deepEqual(await listed(page), expected.slice(0, 100));
+  }
+  assert.deepEqual(pageProblems(page), []);
+  await page.context().close();
+});
+
+test("overdue only: the server's overdue cases, nearest deadline first", async () => {
+  const page = await deskAs("desk-district");
+  await listReady(page);
+  const reads = [];
+  page.on("request", (r) => { if (r.url().includes("/api/v1/cases?")) reads.push(new URL(r.url()).searchParams); });
+  await page.getByLabel("只看已超期").check();
+  await listReady(page);
+  const overdue = await readAll("/api/v1/cases?status=open&sort=due&overdue=true", "desk-district");
+  assert.deepEqual(await listed(page), overdue.map((c) => c.number).slice(0, 50));
+  assert.ok(reads.some((q) => q.get("overdue") === "true" && q.get("sort") === "due"), "asked the server for the overdue");
+  for (const text of await page.locator("#case-rows tr").allTextContents()) assert.match(text, /已超期/);
+  if (!overdue.length) await page.locator("#list-empty").waitFor();
+  await shot(page, "desk-overdue");
+  assert.deepEqual(pageProblems(page), []);
+  await page.context().close();
 });
 
 test("live: a new case appears in the list without a reload", async () => {

@@ -224,6 +224,12 @@ test("match for me: an 82-year-old living alone sees each need with the price af
   assert.ok(meal.pay <= meal.service.price);
   await card.locator("summary").click();
   assert.match(await card.locator(".reasons").textContent(), /步行约\d+分钟/);
+  // One rounding for the walk (up, at least a minute): the card's figure is
+  // the one the API's own reason gives.
+  const cardMin = Number(/步行约 (\d+) 分钟/.exec(await card.locator(".walk").textContent())[1]);
+  const reasonMin = Number(/步行约(\d+)分钟/.exec(await card.locator(".reasons").textContent())[1]);
+  assert.equal(cardMin, reasonMin);
+  assert.equal(cardMin, Math.max(1, Math.ceil(meal.walk_minutes)));
   await shot(page, "finder-match");
 
   // The same answer in English: the English half of the reasons.

@@ -60,6 +60,7 @@ addStrings({
     c_history: "近期呼叫", c_no_history: "没有其他呼叫记录。", c_open_tasks: "未完成的任务", c_no_open_tasks: "没有。",
     c_services: "附近可派的服务（步行 15 分钟内）", c_no_services: "附近 15 分钟步行范围内没有找到合适的服务。",
     c_walk: "步行约 {m} 分钟 · {d} 米", c_open_now: "现在营业", c_closed_now: "现在未营业",
+    c_suspended: "暂停服务，不能派单", c_unknown: "未知",
     c_service_for: "派单项目（{name}）", c_dispatch: "派单", c_dispatch_label: "派单：{name}",
     c_dispatched: "已派单：{name}",
     kind_institution: "养老机构", kind_station: "养老驿站", kind_dining_table: "老年餐桌",
@@ -89,7 +90,7 @@ addStrings({
     tl_contact_not_reached: "联系紧急联系人 {n}：未联系上", tl_escalation: "转 {target}",
     tl_follow_up: "安排回访：{time}", tl_note: "记录", tl_action_updated: "服务单进度：{from} → {to}",
     c_tasks_heading: "主动服务任务", c_task_kind_filter: "任务类型", c_all_kinds: "全部类型",
-    c_tasks_empty: "没有待办的任务。", c_tasks_more: "加载更多", c_tasks_shown: "{n} 项", c_tasks_shown_more: "{n}+ 项",
+    c_tasks_mine: "只看我认领的", c_tasks_empty: "没有待办的任务。", c_tasks_empty_mine: "您没有认领中的任务。", c_tasks_more: "加载更多", c_tasks_shown: "{n} 项", c_tasks_shown_more: "{n}+ 项",
     prio_0: "紧急", prio_1: "计划", prio_2: "维护",
     task_missed_checkin: "未报平安", task_no_activity: "长时间无活动", task_callback: "回拨",
     task_checkin_call: "电话问安", task_weekly_call: "每周问候", task_discharge_call: "出院随访",
@@ -151,6 +152,7 @@ addStrings({
     c_history: "Recent calls", c_no_history: "No other calls.", c_open_tasks: "Open tasks", c_no_open_tasks: "None.",
     c_services: "Services nearby (within a 15-minute walk)", c_no_services: "No suitable service within a 15-minute walk.",
     c_walk: "about {m} min walk · {d} m", c_open_now: "Open now", c_closed_now: "Closed now",
+    c_suspended: "Suspended: takes no orders", c_unknown: "unknown",
     c_service_for: "Service to order ({name})", c_dispatch: "Dispatch", c_dispatch_label: "Dispatch: {name}",
     c_dispatched: "Dispatched: {name}",
     kind_institution: "Care home", kind_station: "Care station", kind_dining_table: "Dining table",
@@ -180,7 +182,7 @@ addStrings({
     tl_contact_not_reached: "Emergency contact {n}: not reached", tl_escalation: "Handed over to {target}",
     tl_follow_up: "Follow-up scheduled: {time}", tl_note: "Note", tl_action_updated: "Service order: {from} → {to}",
     c_tasks_heading: "Proactive tasks", c_task_kind_filter: "Kind of task", c_all_kinds: "All kinds",
-    c_tasks_empty: "No tasks to do.", c_tasks_more: "Load more", c_tasks_shown: "{n}", c_tasks_shown_more: "{n}+",
+    c_tasks_mine: "Only tasks I claimed", c_tasks_empty: "No tasks to do.", c_tasks_empty_mine: "You hold no claimed task.", c_tasks_more: "Load more", c_tasks_shown: "{n}", c_tasks_shown_more: "{n}+",
     prio_0: "Urgent", prio_1: "Planned", prio_2: "Maintenance",
     task_missed_checkin: "Missed check-in", task_no_activity: "No activity", task_callback: "Call back",
     task_checkin_call: "Check-in call", task_weekly_call: "Weekly call", task_discharge_call: "Discharge follow-up",
@@ -216,10 +218,10 @@ const S = {
   tasks: [],
   taskCursor: null,
   taskKind: "",
+  taskMine: false,          // only the tasks this operator claimed (tasks?mine=true)
   taskPhones: new Map(),    // person id -> revealed phone
   catalogue: new Map(),     // service code -> {name_zh, name_en}
   areas: new Map(),         // community code -> name
-  facilities: new Map(),    // facility id -> facility (for its services)
 };
 
 const $ = (id) => document.getElementById(id);
@@ -239,9 +241,21 @@ function serviceName(code) {
   const s = S.catalogue.get(code);
   return s ? pick(s, "name") : code || "—";
 }
-function who(userId) {
+/** The names of the accounts that acted on `call`, by user id, as its
+ * timeline and actions give them (display name, else the username). */
+function actorNames(call) {
+  const names = new Map();
+  for (const r of [...(call.timeline || []), ...(call.actions || [])]) {
+    if (r.user_id && !names.has(r.user_id) && (r.display_name || r.username)) names.set(r.user_id, r.display_name || r.username);
+  }
+  return names;
+}
+/** Who an operator is, for the timeline: "me", their name, or their number
+ * when the call does not name them (an offer that rang out unanswered). */
+function who(userId, names) {
   if (!userId) return t("c_operator_n", { id: "?" });
-  return S.me && userId === S.me.id ? t("c_me") : t("c_operator_n", { id: userId });
+  if (S.me && userId === S.me.id) return t("c_me");
+  return (names && names.get(userId)) || t("c_operator_n", { id: userId });
 }
 
 /** m:ss or h:mm:ss for a span of milliseconds. */
@@ -457,7 +471,8 @@ function renderOffer() {
       : el("p", { class: "offer-who" }, t("c_unknown_caller")),
     p && p.conditions && p.conditions.length ? el("p", { class: "conds" }, p.conditions.map((c) => el("span", { class: "badge" }, c))) : null,
     p ? el("p", { class: "small" }, communityName(p.community_code) + " · " + (p.address || "")) : null,
-    el("p", { class: "small muted" }, since(c.created_at, "c_offer_waited"), " · ", countdown(o.deadline, "c_offer_left")),
+    el("p", { class: "small muted" }, since(c.created_at, "c_offer_waited"),
+      o.deadline ? [" · ", countdown(o.deadline, "c_offer_left")] : null),
     el("div", { class: "actions" },
       el("button", { type: "button", id: "answer", class: "ok big", onclick: (ev) => answerOffer(ev.currentTarget) }, t("c_answer")),
       el("button", { type: "button", id: "decline", class: "secondary big", onclick: (ev) => declineOffer(ev.currentTarget) }, t("c_decline"))),
@@ -469,7 +484,8 @@ function onOffer(data) {
   // An offer may come before the reply to this operator's own close: the
   // server offers nothing to a busy operator, so it is shown at once.
   const first = !S.offer || S.offer.call.id !== data.call.id;
-  S.offer = { call: data.call, pop: data.screen_pop || null, deadline: Date.now() + (data.offer_timeout_ms || 20000) };
+  S.offer = { call: data.call, pop: data.screen_pop || null,
+    deadline: data.offer_timeout_ms ? Date.now() + data.offer_timeout_ms : null };
   renderCentre();
   if (first) {
     const p = S.offer.pop && S.offer.pop.person;
@@ -506,9 +522,7 @@ async function declineOffer(btn) {
 function offerUpdate(call) {
   const o = S.offer;
   if (!o || o.call.id !== call.id) return;
-  // console.call may carry an offered call without offered_to: still ours
-  // unless it names someone else.
-  if (call.state === "offered" && (call.offered_to === S.me.id || call.offered_to == null)) return;
+  if (call.state === "offered" && call.offered_to === S.me.id) return;
   if ((call.state === "answered" || call.state === "classified") && call.operator_id === S.me.id) return;
   S.offer = null;
   renderCentre();
@@ -541,7 +555,6 @@ async function startCall(call, pop) {
   }
   const p = cur.pop && cur.pop.person;
   announce(t("c_answered", { name: p ? p.name : t("c_unknown_caller") }), "ok");
-  loadFacilities(cur);
   loadDevice(cur);
   await refreshCall();
 }
@@ -570,15 +583,28 @@ function endCall(call) {
   renderQueue();
 }
 
-/** Once the page (re)connects: a call this operator answered and has not
- * closed yet (after a reload, or a call answered in another tab). */
-async function findCurrentCall() {
-  if (S.current) return;
+/** Once the page (re)connects, console.sync names the call this operator
+ * answered and has not closed (after a reload, or a call answered in
+ * another tab) and the call ringing for them: the page picks up there. */
+async function restoreFromSync(currentId, offerId) {
   try {
-    for (const state of ["answered", "classified"]) {
-      const page = await api("GET", `/api/v1/calls?state=${state}&limit=100`);
-      const mine = (page.items || []).find((c) => c.operator_id === S.me.id);
-      if (mine && !S.current) { await startCall(mine, null); return; }
+    if (currentId) {
+      if (S.current) { scheduleRefresh(); if (S.current.id === currentId) return; }
+      const call = await api("GET", `/api/v1/calls/${currentId}`);
+      if (!S.current && (call.state === "answered" || call.state === "classified")) await startCall(call, null);
+      return;
+    }
+    // The call in hand was closed meanwhile (elsewhere): reading it ends it here.
+    if (S.current) scheduleRefresh();
+    if (offerId && !S.current && (!S.offer || S.offer.call.id !== offerId)) {
+      const [call, pop] = await Promise.all([
+        api("GET", `/api/v1/calls/${offerId}`),
+        api("GET", `/api/v1/calls/${offerId}/screen-pop`).catch(() => null),
+      ]);
+      if (S.current || (S.offer && S.offer.call.id === offerId) || call.state !== "offered" || call.offered_to !== S.me.id) return;
+      // How long it still rings is not in console.sync: the countdown is
+      // left out rather than guessed.
+      onOffer({ call, screen_pop: pop, offer_timeout_ms: null });
     }
   } catch (e) {
     showError(e, $("page-error"));
@@ -589,16 +615,6 @@ async function findCurrentCall() {
 async function loadDevice(cur) {
   if (!cur.call.device_id) return;
   try { cur.device = await api("GET", `/api/v1/devices/${cur.call.device_id}`); } catch { return; /* the pop's copy stays */ }
-  if (S.current === cur) keepInputs($("call"), buildCall);
-}
-
-/** The services the pop's facilities offer, for the dispatch choice. */
-async function loadFacilities(cur) {
-  const items = (cur.pop && cur.pop.services) || [];
-  await Promise.all(items.map(async (s) => {
-    if (S.facilities.has(s.id)) return;
-    try { S.facilities.set(s.id, await api("GET", `/api/v1/facilities/${s.id}`, undefined, { anonymous: true })); } catch { /* the pop's own service stays */ }
-  }));
   if (S.current === cur) keepInputs($("call"), buildCall);
 }
 
@@ -672,9 +688,9 @@ function deviceCard(pop, now) {
   const body = d ? el("dl", { class: "facts" },
     factsRow(t("c_device_model"), d.model || "—"),
     factsRow(t("c_device_serial"), d.serial || "—"),
-    factsRow(t("c_battery"), d.battery == null ? "—" : d.battery + "%",
+    factsRow(t("c_battery"), d.battery == null ? t("c_unknown") : d.battery + "%",
       d.battery != null && d.battery <= 20 ? el("span", { class: "badge bad" }, t("c_battery_low")) : null),
-    factsRow(t("c_signal"), d.signal == null ? "—" : d.signal + " dBm"),
+    factsRow(t("c_signal"), d.signal == null ? t("c_unknown") : d.signal + " dBm"),
     factsRow(t("c_last_seen"), d.last_seen_at ? fmtTime(d.last_seen_at) : t("c_never")),
     factsRow(t("c_location"), d.location
       ? d.location.lat.toFixed(5) + ", " + d.location.lon.toFixed(5) + (d.location.at ? " (" + fmtTime(d.location.at) + ")" : "")
@@ -701,18 +717,22 @@ function servicesCard(pop) {
   return el("section", { class: "card services", "aria-labelledby": "services-h" },
     el("h3", { id: "services-h" }, t("c_services")),
     items.length ? el("ul", { id: "services", class: "plain" }, items.map((s) => {
-      const f = S.facilities.get(s.id);
-      const codes = f ? f.services.map((x) => x.code) : [];
+      // What the facility offers, the one that made it suitable first.
+      const codes = [...(s.services || [])];
       if (s.service && !codes.includes(s.service)) codes.unshift(s.service);
+      else if (s.service) codes.sort((a, b) => (b === s.service) - (a === s.service));
+      // A suspended facility is listed so the operator sees why not to send there.
+      const suspended = s.status === "suspended";
       const selId = "svc-" + s.id;
-      return el("li", { class: "item service", dataset: { facilityId: s.id } },
+      return el("li", { class: "item service" + (suspended ? " suspended" : ""), dataset: { facilityId: s.id, status: s.status || "" } },
         el("div", { class: "svc-head" }, el("strong", {}, s.name), " ",
           el("span", { class: "badge info" }, tk("kind_" + s.kind, s.kind)), " ",
-          el("span", { class: "badge " + (s.open_now ? "ok" : "warn") }, s.open_now ? t("c_open_now") : t("c_closed_now"))),
+          suspended ? el("span", { class: "badge bad" }, "✕ ", t("c_suspended"))
+            : el("span", { class: "badge " + (s.open_now ? "ok" : "warn") }, s.open_now ? t("c_open_now") : t("c_closed_now"))),
         el("div", { class: "small" }, t("c_walk", { m: s.walk_minutes, d: s.distance_m }),
           s.phone ? [" · ", telLink(s.phone)] : null),
         el("div", { class: "small muted" }, s.address || ""),
-        codes.length ? el("div", { class: "row dispatch" },
+        codes.length && !suspended ? el("div", { class: "row dispatch" },
           el("div", {}, el("label", { for: selId }, t("c_service_for", { name: s.name })),
             el("select", { id: selId }, codes.map((code) =>
               el("option", { value: code, selected: code === s.service }, serviceName(code))))),
@@ -794,13 +814,13 @@ function buildCall() {
   updateCall();
 }
 
-function timelineText(row, call) {
+function timelineText(row, call, names) {
   const d = row.detail || {};
   switch (row.kind) {
     case "created": return t("tl_created", { trigger: triggerLabel(d.trigger || call.trigger) });
     case "offered": case "offer_expired": case "declined": case "offer_released":
-      return t("tl_" + row.kind, { who: who(d.operator_id) });
-    case "answered": return t("tl_answered", { who: who(row.user_id) });
+      return t("tl_" + row.kind, { who: who(row.user_id || d.operator_id, names) });
+    case "answered": return t("tl_answered", { who: who(row.user_id, names) });
     case "classified": return t("tl_classified", { category: categoryLabel(d.category) }) + (d.note ? t("c_colon") + d.note : "");
     case "closed": return t("tl_closed") + (d.outcome ? t("c_colon") + d.outcome : "");
     case "action": {
@@ -863,8 +883,13 @@ function updateCall() {
           onclick: (ev) => moveOrder(a, s, ev.currentTarget) }, t("c_move_" + s)))) : null);
   }) : [el("li", { class: "muted" }, t("c_no_orders"))]));
 
-  $("timeline").replaceChildren(...(c.timeline || []).map((row) =>
-    el("li", { dataset: { kind: row.kind } }, el("time", { datetime: row.at, class: "muted" }, clock(row.at)), " ", timelineText(row, c))));
+  const names = actorNames(c);
+  $("timeline").replaceChildren(...(c.timeline || []).map((row) => {
+    // Who acted, when it was a person other than the one reading.
+    const by = row.user_id && row.user_id !== S.me.id && !["answered", "declined"].includes(row.kind) ? who(row.user_id, names) : null;
+    return el("li", { dataset: { kind: row.kind } }, el("time", { datetime: row.at, class: "muted" }, clock(row.at)), " ",
+      timelineText(row, c, names), by ? el("span", { class: "small muted by" }, " · " + by) : null);
+  }));
 }
 
 // ---- what the operator does with the call ----
@@ -979,11 +1004,12 @@ async function loadTasks(more = false) {
   hideError(box);
   const q = new URLSearchParams({ limit: "100" });
   if (S.taskKind) q.set("kind", S.taskKind);
+  if (S.taskMine) q.set("mine", "true");
   if (more && S.taskCursor) q.set("cursor", S.taskCursor);
-  const kind = S.taskKind;
+  const kind = S.taskKind, mine = S.taskMine;
   try {
     const page = await api("GET", "/api/v1/tasks?" + q.toString());
-    if (kind !== S.taskKind) return;
+    if (kind !== S.taskKind || mine !== S.taskMine) return;
     const items = page.items || [];
     if (more) {
       const have = new Set(S.tasks.map((x) => x.id));
@@ -1005,7 +1031,8 @@ function renderTasksSoon() {
 
 function upsertTask(task, soon = false) {
   const i = S.tasks.findIndex((x) => x.id === task.id);
-  const keep = (task.state === "open" || task.state === "claimed") && (!S.taskKind || task.kind === S.taskKind);
+  const keep = (task.state === "open" || task.state === "claimed") && (!S.taskKind || task.kind === S.taskKind) &&
+    (!S.taskMine || (task.state === "claimed" && task.operator_id === S.me.id));
   if (i >= 0) {
     if (keep) S.tasks[i] = task; else S.tasks.splice(i, 1);
   } else if (keep) {
@@ -1066,6 +1093,7 @@ function renderTasks() {
   const list = $("tasks");
   keepInputs(list, () => list.replaceChildren(...S.tasks.map(taskItem)));
   $("tasks-empty").hidden = S.tasks.length > 0;
+  $("tasks-empty").textContent = t(S.taskMine ? "c_tasks_empty_mine" : "c_tasks_empty");
   $("tasks-more").hidden = !S.taskCursor;
   $("tasks-count").textContent = t(S.taskCursor ? "c_tasks_shown_more" : "c_tasks_shown", { n: S.tasks.length });
   $("tasks-count").className = "badge " + (S.tasks.some((k) => k.priority === 0 && k.state === "open") ? "bad" : "");
@@ -1138,8 +1166,8 @@ function onEvent(type, data) {
       renderPresence();
       renderQueue();
       renderCentre();
-      findCurrentCall();
-      if (S.syncs > 1) { loadTasks(); if (S.current) scheduleRefresh(); }
+      restoreFromSync(data.current_call || null, data.offer || null);
+      if (S.syncs > 1) loadTasks();
       break;
     }
     case "console.offer":
@@ -1214,6 +1242,7 @@ async function main() {
     r.addEventListener("change", (ev) => { if (ev.target.checked) setPresence(ev.target.value); });
   }
   $("task-kind").addEventListener("change", (ev) => { S.taskKind = ev.target.value; S.taskCursor = null; loadTasks(); });
+  $("task-mine").addEventListener("change", (ev) => { S.taskMine = ev.target.checked; S.taskCursor = null; loadTasks(); });
   $("tasks-more").addEventListener("click", () => loadTasks(true));
   onLangChange(renderAll);
   renderAll();

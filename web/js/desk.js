@@ -1,10 +1,12 @@
 // desk.js - the case desk (接诉即办工作台): the cases of the account's
-// units ordered by their deadline, the same cases on a map, and one case's
-// facts, history and the workflow steps this account may take on it.
+// units in the server's deadline order (sort=due), page by page, the same
+// cases on a map, and one case's facts, history and the workflow steps this
+// account may take on it.
 //
-// What the page offers is worked out from the case's state and the
-// account's units, the way the server's rules read (docs/api.md, Cases);
-// the server still decides, and its refusal is shown as it gives it.
+// What the page offers is worked out from the case's state and the units
+// the account acts for (GET /api/v1/me), the way the server's rules read
+// (docs/api.md, Cases); the server still decides, and its refusal is shown
+// as it gives it.
 import {
   addStrings, api, announce, ApiError, districtMap, el, fmtTime, onLangChange, photoURL, pick,
   requireLogin, startPage, stream, t,
@@ -16,11 +18,15 @@ addStrings({
     f_view: "范围", view_mine: "本单位承办", view_all: "全部可见", f_state: "状态",
     f_category: "类别", f_q: "搜索标题、描述、地址或编号", f_overdue: "只看已超期", all_states: "全部状态",
     open_states: "未结案", all_categories: "全部类别",
-    table_caption: "案件列表，最紧急的在前", col_number: "编号", col_category: "类别", col_title: "标题",
+    col_number: "编号", col_category: "类别", col_title: "标题",
     col_area: "社区", col_state: "状态", col_deadline: "时限", col_unit: "承办单位",
     list_empty: "没有符合条件的案件。", map_heading: "案件地图", map_label: "案件地图：与列表中的案件相同",
     legend_label: "图例", summary: "共 {n} 件，已超期 {over} 件，即将到期 {soon} 件。",
-    summary_capped: "只列出最近的 {n} 件；请用筛选缩小范围。", map_missing: "{n} 件没有位置，未在地图上标出。",
+    summary_more: "已列出 {n} 件，还有更多；其中已超期 {over} 件，即将到期 {soon} 件。",
+    order_due: "按待办时限排列，最紧急的在前；待反映人确认和已终结的案件在后，最新的在前。",
+    order_newest: "最新的在前。", list_more: "加载更多",
+    caption_due: "案件列表，按待办时限排列，最紧急的在前", caption_newest: "案件列表，最新的在前",
+    map_missing: "{n} 件没有位置，未在地图上标出。",
     map_same: "地图上的案件与列表相同，点击标记可打开案件。",
     live_connecting: "实时更新：正在连接…", live_open: "实时更新：已连接", live_closed: "实时更新：已断开，正在重连…",
     live_new: "新案件 {number} 已加入列表。", live_changed: "案件 {number} 有新进展。",
@@ -80,11 +86,15 @@ addStrings({
     f_view: "Show", view_mine: "Handled by my unit", view_all: "All I can see", f_state: "State",
     f_category: "Category", f_q: "Search title, description, address or number", f_overdue: "Overdue only",
     all_states: "All states", open_states: "Not closed", all_categories: "All categories",
-    table_caption: "Cases, most urgent first", col_number: "Number", col_category: "Category", col_title: "Title",
+    col_number: "Number", col_category: "Category", col_title: "Title",
     col_area: "Community", col_state: "State", col_deadline: "Deadline", col_unit: "Lead unit",
     list_empty: "No case matches.", map_heading: "Map of the cases", map_label: "Map of the cases: the same as the list",
     legend_label: "Legend", summary: "{n} cases: {over} overdue, {soon} due soon.",
-    summary_capped: "Only the latest {n} are listed; narrow the filters.", map_missing: "{n} without a location are not on the map.",
+    summary_more: "{n} cases listed, more to load: {over} overdue, {soon} due soon.",
+    order_due: "By pending deadline, most urgent first; cases awaiting the reporter and final ones after, newest first.",
+    order_newest: "Newest first.", list_more: "Load more",
+    caption_due: "Cases by pending deadline, most urgent first", caption_newest: "Cases, newest first",
+    map_missing: "{n} without a location are not on the map.",
     map_same: "The map shows the cases of the list; select a marker to open its case.",
     live_connecting: "Live updates: connecting…", live_open: "Live updates: on", live_closed: "Live updates: disconnected, reconnecting…",
     live_new: "New case {number} added to the list.", live_changed: "Case {number} has news.",
@@ -149,39 +159,39 @@ addStrings({
 
 const FINAL = new Set(["closed", "rejected", "duplicate"]);
 const STATES = ["submitted", "accepted", "dispatched", "in_progress", "resolved", "closed", "rejected", "duplicate"];
-const LIST_MAX = 2000;       // cases read for one list
+const PAGE = 50;             // cases a page of the list ("load more" adds as many)
 const SOON_MS = 2 * 3600e3;  // "due soon" when less than this remains (the server's window at most)
 
-let me = null;               // the account (GET /api/v1/me)
-let memberships = [];        // unit codes the account is a member of
-let units = new Map();       // code -> unit (departments and areas)
+let me = null;               // the account with the units it acts for (GET /api/v1/me)
+let units = new Map();       // code -> unit (departments and areas), for names
 let categories = new Map();  // code -> category
-let cases = [];              // the list as loaded
-let capped = false;
+let cases = [];              // the list as loaded, in the server's order
+let pager = null;            // where the list goes on ("load more")
+let listOrder = "due";       // "due" or "newest": the order of the list's first part
 let current = null;          // the case open in the detail
 let map = null, markers = null, mapFitted = false;
-let listSeq = 0;
 let recentlyActed = new Map(); // case id -> time of our own action (not announced again)
 
 const $ = (id) => document.getElementById(id);
 
-// ---- who acts for what (docs/api.md, "Units and who acts for them") ----
+// ---- who acts for what: the server says (GET /api/v1/me, units) ----
 
-const AREA_ROLES = ["district", "street", "community"];
 function actsFor(unit) {
   if (!unit || !me) return false;
-  if (me.role === "admin") return true;
-  if (memberships.includes(unit)) return true;
-  if (!AREA_ROLES.includes(me.role) || me.scope !== unit) return false;
-  // a district account in a department acts only through its memberships
-  return !(me.role === "district" && memberships.length > 0);
+  if (me.all_units) return true;
+  return (me.units || []).some((u) => u.code === unit);
 }
 
+/** The codes of the units the account acts for (none for admins: all). */
 function myUnits() {
-  if (!me || me.role === "admin" || me.role === "auditor") return [];
-  const out = [...memberships];
-  if (AREA_ROLES.includes(me.role) && me.scope && actsFor(me.scope)) out.unshift(me.scope);
-  return out;
+  if (!me || me.all_units) return [];
+  return (me.units || []).map((u) => u.code);
+}
+
+/** Whether the account acts for a unit other than its own area (a
+ * department, say): then its own cases are what it looks at first. */
+function hasMemberships() {
+  return myUnits().some((code) => code !== me.scope);
 }
 
 function areaLevel(code) {
@@ -218,7 +228,7 @@ function pendingReportIns(c) {
 
 function unitName(code) {
   if (!code) return "—";
-  const u = units.get(code);
+  const u = units.get(code) || (me && (me.units || []).find((x) => x.code === code));
   // areas have Chinese names only: English shows those too
   return u ? pick(u, "name") || u.name_zh || code : code;
 }
@@ -282,90 +292,182 @@ function filters() {
   };
 }
 
-/** Pages of a list until max items (and at most maxPages pages). */
-async function readPages(path, max, maxPages = 10) {
-  const out = [];
-  let cursor = null, pages = 0, more = false;
-  do {
-    const sep = path.includes("?") ? "&" : "?";
-    const page = await api("GET", path + (cursor ? sep + "cursor=" + encodeURIComponent(cursor) : ""));
-    out.push(...(page.items || []));
-    cursor = page.next_cursor;
-    pages++;
-    more = !!cursor;
-  } while (cursor && out.length < max && pages < maxPages);
-  return { items: out, more };
+/** The deadline the case waits on now, as the server sorts by it
+ * (docs/api.md, "pending deadline"), in ms; null when it waits on none. */
+function pendingDue(c) {
+  if (c.state === "submitted") return Date.parse(c.response_due_at);
+  if (["accepted", "dispatched", "in_progress"].includes(c.state)) return Date.parse(c.resolve_due_at || c.response_due_at);
+  return null;
 }
 
-async function loadList() {
+/* The list is read from the server in its own order and shown as it comes:
+ * a part is one order (by deadline, or newest first) over one or more API
+ * lists (one per unit of "my unit", one per final state), merged by that
+ * order; the parts follow each other. Each API list is read a page at a
+ * time, with its next_cursor, only as far as the rows shown need. */
+
+const BY_DUE = (c) => [pendingDue(c), c.id];
+const BY_NEWEST = (c) => [-c.id, 0];
+function before(a, b) { return a[0] !== b[0] ? a[0] < b[0] : a[1] < b[1]; }
+
+function apiList(path, params) {
+  return { path, params, buf: [], cursor: null, done: false };
+}
+
+async function readPage(src) {
+  const q = new URLSearchParams(src.params);
+  q.set("limit", String(PAGE));
+  if (src.cursor) q.set("cursor", src.cursor);
+  const page = await api("GET", src.path + "?" + q.toString());
+  src.buf.push(...(page.items || []));
+  src.cursor = page.next_cursor || null;
+  src.done = !src.cursor;
+}
+
+/** Takes up to n more cases from the pager, in order, each case once. */
+async function take(p, n) {
+  const out = [];
+  let reads = 0;
+  while (out.length < n && p.part < p.parts.length) {
+    const part = p.parts[p.part];
+    const empty = part.lists.filter((l) => !l.buf.length && !l.done);
+    // A short search reads many pages for few hits: it stops for a "load more".
+    if (empty.length && reads >= 20) break;
+    if (empty.length) { reads++; await Promise.all(empty.map(readPage)); continue; }
+    let best = null;
+    for (const l of part.lists) if (l.buf.length && (!best || before(part.key(l.buf[0]), part.key(best.buf[0])))) best = l;
+    if (!best) { p.part++; continue; }
+    const c = best.buf.shift();
+    if (p.seen.has(c.id) || (part.keep && !part.keep(c))) continue;
+    p.seen.add(c.id);
+    out.push(c);
+  }
+  return out;
+}
+
+function hasMore(p) {
+  return p.part < p.parts.length && p.parts.slice(p.part).some((part) => part.lists.some((l) => l.buf.length || !l.done));
+}
+
+const DUE_STATES = ["submitted", "accepted", "dispatched", "in_progress"];
+const AFTER_STATES = ["resolved", "closed", "rejected", "duplicate"];
+
+/** The parts of the list for the filters: what to read, in which order. */
+function makePager(f) {
+  const base = {};
+  if (f.category) base.category = f.category;
+  const forUnits = (path, params) => (f.view === "mine" && myUnits().length ? myUnits() : [null])
+    .map((u) => apiList(path, Object.assign({}, base, params, u ? { unit: u } : {})));
+  const parts = [];
+  if (f.q) {
+    // The text search lists newest first and has no overdue filter: the
+    // page keeps the overdue ones itself.
+    const params = f.state ? { q: f.q, status: f.state } : { q: f.q };
+    parts.push({ key: BY_NEWEST, lists: forUnits("/api/v1/cases/search", params),
+      keep: f.overdue ? (c) => urgency(c).level === "over" : null });
+    return { parts, part: 0, seen: new Set(), order: "newest" };
+  }
+  // First the cases waiting on a deadline, the nearest first.
+  if (!f.state || f.state === "open" || DUE_STATES.includes(f.state)) {
+    const params = { sort: "due" };
+    if (f.state) params.status = f.state;
+    if (f.overdue) params.overdue = "true";
+    parts.push({ key: BY_DUE, lists: forUnits("/api/v1/cases", params) });
+  }
+  // Then (not when only the overdue are asked for) those waiting on none,
+  // newest first: resolved ones for "not closed", every such state for all.
+  if (!f.overdue) {
+    const after = !f.state ? AFTER_STATES : f.state === "open" ? ["resolved"] : AFTER_STATES.includes(f.state) ? [f.state] : [];
+    if (after.length) parts.push({ key: BY_NEWEST, lists: after.flatMap((st) => forUnits("/api/v1/cases", { status: st })) });
+  }
+  return { parts, part: 0, seen: new Set(), order: parts.length && parts[0].key === BY_DUE ? "due" : "newest" };
+}
+
+let listSeq = 0;
+function listBusy(on) {
+  $("list-summary").dataset.state = on ? "loading" : "ready";
+  $("list-more").disabled = on;
+}
+
+/** Reads the list from its start: at least `atLeast` cases (a live update
+ * keeps the rows "load more" brought). */
+async function loadList(atLeast = PAGE) {
   const seq = ++listSeq;
   const f = filters();
-  const base = new URLSearchParams();
-  if (f.state) base.set("status", f.state);
-  if (f.category) base.set("category", f.category);
-  if (f.q) base.set("q", f.q);
-  base.set("limit", "500");
-  const route = f.q ? "/api/v1/cases/search" : "/api/v1/cases";
-  const unitsToRead = f.view === "mine" ? myUnits() : [null];
   const err = $("list-error");
+  listBusy(true);
   try {
-    // A case number typed into the search box finds that case.
+    // A case number typed into the search box finds that case, exactly.
     if (/^\d{13}$/.test(f.q)) {
-      const id = await caseIdByNumber(f.q, false);
-      const found = id ? [await api("GET", "/api/v1/cases/" + id)] : [];
+      const r = await api("GET", "/api/v1/cases?number=" + encodeURIComponent(f.q));
       if (seq !== listSeq) return;
-      cases = found;
-      capped = false;
-      err.hidden = true;
-      renderList();
-      return;
+      cases = r.items || [];
+      pager = null;
+      listOrder = "newest";
+    } else {
+      const p = makePager(f);
+      const got = await take(p, Math.max(PAGE, Math.ceil(atLeast / PAGE) * PAGE));
+      if (seq !== listSeq) return; // a newer load is under way
+      cases = got;
+      pager = p;
+      listOrder = p.order;
     }
-    const byId = new Map();
-    let more = false;
-    for (const u of unitsToRead) {
-      const q = new URLSearchParams(base);
-      if (u) q.set("unit", u);
-      const r = await readPages(route + "?" + q.toString(), LIST_MAX, f.q && f.q.length < 3 ? 5 : 10);
-      for (const c of r.items) byId.set(c.id, c);
-      more = more || r.more;
-    }
-    if (seq !== listSeq) return; // a newer load is under way
-    cases = [...byId.values()];
-    capped = more;
     err.hidden = true;
     renderList();
   } catch (e) {
     if (seq !== listSeq) return;
     showProblem(e, err);
+  } finally {
+    if (seq === listSeq) listBusy(false);
   }
 }
 
-function sortCases(list) {
-  const rank = { over: 0, soon: 1, ok: 2, none: 3 };
-  return list.map((c) => ({ c, u: urgency(c) })).sort((a, b) => {
-    if (rank[a.u.level] !== rank[b.u.level]) return rank[a.u.level] - rank[b.u.level];
-    if (a.u.due !== null && b.u.due !== null && a.u.due !== b.u.due) return a.u.due - b.u.due;
-    return Date.parse(b.c.updated_at || 0) - Date.parse(a.c.updated_at || 0);
-  });
+async function loadMore() {
+  if (!pager) return;
+  const seq = listSeq, p = pager;
+  const err = $("list-error");
+  listBusy(true);
+  try {
+    const got = await take(p, PAGE);
+    if (seq !== listSeq || p !== pager) return;
+    const first = cases.length;
+    cases = cases.concat(got);
+    err.hidden = true;
+    renderList();
+    // The keyboard goes on where the new rows start.
+    const link = document.querySelectorAll("#case-rows tr")[first];
+    if (link && link.querySelector("a")) link.querySelector("a").focus();
+  } catch (e) {
+    if (seq === listSeq) showProblem(e, err);
+  } finally {
+    if (seq === listSeq) listBusy(false);
+  }
 }
 
 function renderList() {
-  const f = filters();
-  let rows = sortCases(cases);
+  const rows = cases.map((c) => ({ c, u: urgency(c) }));
+  const more = !!pager && hasMore(pager);
   const over = rows.filter((r) => r.u.level === "over").length;
   const soon = rows.filter((r) => r.u.level === "soon").length;
-  if (f.overdue) rows = rows.filter((r) => r.u.level === "over");
+  // In deadline order the overdue come first, then the due soon: a count is
+  // whole once a later case is listed, or when nothing is left to load.
+  const whole = (levels) => !more || (listOrder === "due" && rows.some((r) => !levels.includes(r.u.level)));
+  const count = (n, levels) => String(n) + (whole(levels) ? "" : "+");
   const focusedNumber = document.activeElement && document.activeElement.closest &&
     document.activeElement.closest("[data-case-number]") ? document.activeElement.closest("[data-case-number]").dataset.caseNumber : null;
   const body = $("case-rows");
   body.replaceChildren(...rows.map(({ c }) => caseRow(c)));
   $("list-empty").hidden = rows.length > 0;
-  $("list-summary").textContent = t("summary", { n: rows.length, over, soon }) + (capped ? " " + t("summary_capped", { n: cases.length }) : "");
+  $("list-more").hidden = !more;
+  $("case-caption").textContent = t(listOrder === "due" ? "caption_due" : "caption_newest");
+  $("list-summary").replaceChildren(t(more ? "summary_more" : "summary",
+    { n: rows.length, over: count(over, ["over"]), soon: count(soon, ["over", "soon"]) }),
+  rows.length > 1 ? el("span", { class: "order-note" }, " " + t(listOrder === "due" ? "order_due" : "order_newest")) : "");
   if (focusedNumber) {
     const link = body.querySelector(`[data-case-number="${CSS.escape(focusedNumber)}"] a`);
     if (link) link.focus();
   }
-  drawMarkers(rows.map((r) => r.c));
+  drawMarkers(cases);
 }
 
 function caseRow(c) {
@@ -402,7 +504,7 @@ async function setupMap() {
     $("map-note").textContent = e instanceof ApiError ? e.explain() : String(e.message || e);
   }
   renderLegend();
-  if (cases.length) drawMarkers(sortCases(cases).map((r) => r.c));
+  if (cases.length) drawMarkers(cases);
 }
 
 function renderLegend(counts = {}) {
@@ -426,7 +528,8 @@ function drawMarkers(list) {
     });
     const due = u.level === "none" ? t("urg_none")
       : (u.due - Date.now() <= 0 ? t("over_by", { d: duration(u.due - Date.now()) }) : t("due_in", { d: duration(u.due - Date.now()) }));
-    m.bindTooltip(`${c.number} ${c.title} — ${t("urg_" + u.level)}: ${due}`);
+    // As a text node: Leaflet would read a string as HTML, and titles are residents' words.
+    m.bindTooltip(document.createTextNode(`${c.number} ${c.title} — ${t("urg_" + u.level)}: ${due}`));
     m.on("click", () => { location.hash = "case=" + c.id; });
     markers.addLayer(m);
   }
@@ -642,7 +745,7 @@ function changed(c, msgKey, vars = {}) {
   recentlyActed.set(c.id, Date.now());
   if (current && current.id === c.id) { current = c; renderDetail(); }
   announce(t(msgKey, Object.assign({ number: c.number }, vars)), "ok");
-  loadList();
+  loadList(cases.length);
 }
 
 async function quick(c, body, msgKey, errBox) {
@@ -835,25 +938,11 @@ function rejectDialog(c) {
   });
 }
 
-/** The id of the case numbered `number`, as this account sees it: the
- * number starts with its Beijing date, so that day's cases are read. */
-async function caseIdByNumber(number, useList = true) {
-  const hit = useList && cases.find((x) => x.number === number);
-  if (hit) return hit.id;
-  const day = `${number.slice(0, 4)}-${number.slice(4, 6)}-${number.slice(6, 8)}`;
-  const next = new Date(Date.UTC(+number.slice(0, 4), +number.slice(4, 6) - 1, +number.slice(6, 8) + 1));
-  const to = next.toISOString().slice(0, 10);
-  let cursor = null;
-  for (let pages = 0; pages < 20; pages++) {
-    const q = new URLSearchParams({ from: day, to, limit: "500" });
-    if (cursor) q.set("cursor", cursor);
-    const page = await api("GET", "/api/v1/cases?" + q.toString());
-    const found = (page.items || []).find((x) => x.number === number);
-    if (found) return found.id;
-    cursor = page.next_cursor;
-    if (!cursor) break;
-  }
-  return null;
+/** The id of the case numbered `number`, as this account sees it (null
+ * when there is none it may see). */
+async function caseIdByNumber(number) {
+  const r = await api("GET", "/api/v1/cases?number=" + encodeURIComponent(number));
+  return r.items && r.items.length ? r.items[0].id : null;
 }
 
 function duplicateDialog(c) {
@@ -943,7 +1032,7 @@ function onEvent(type, data) {
   if (!type.startsWith("case.") || !data || typeof data !== "object") return;
   // Many events in a row make one reload, and reloads come at most every 2 s.
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => { lastRefresh = Date.now(); loadList(); },
+  refreshTimer = setTimeout(() => { lastRefresh = Date.now(); loadList(cases.length); },
     Math.max(300, 2000 - (Date.now() - lastRefresh)));
   const ours = recentlyActed.get(data.id);
   const quiet = ours && Date.now() - ours < 5000;
@@ -959,7 +1048,7 @@ function onStreamState(state) {
   p.dataset.state = state;
   p.textContent = t(state === "open" ? "live_open" : "live_closed");
   // On (re)connecting, read the list again: events may have been missed.
-  if (state === "open") loadList();
+  if (state === "open") loadList(cases.length);
 }
 
 // ---- start ----
@@ -981,6 +1070,13 @@ function paintWho() {
   $("desk-who").textContent = mine.length ? mine.map(unitName).join("、") : "";
 }
 
+/** The account with the units it acts for. */
+async function loadMe() {
+  me = await api("GET", "/api/v1/me");
+}
+
+/** Names of the units a case may name (its lead, co-handlers, the areas),
+ * and the departments a case may be dispatched to. */
 async function loadUnits() {
   const lists = await Promise.all([
     api("GET", "/api/v1/units"),
@@ -989,16 +1085,6 @@ async function loadUnits() {
     api("GET", "/api/v1/units?kind=community"),
   ]);
   for (const l of lists) for (const u of l.items || []) units.set(u.code, u);
-  // The units this account is a member of: the API does not list them for
-  // the account, so each unit with members is asked (few have any).
-  if (["district", "street", "community", "operator"].includes(me.role)) {
-    const withMembers = [...units.values()].filter((u) => u.members > 0);
-    const found = await Promise.all(withMembers.map((u) =>
-      api("GET", `/api/v1/units/${encodeURIComponent(u.code)}/members`)
-        .then((r) => ((r.user_ids || []).includes(me.id) ? u.code : null))
-        .catch(() => null)));
-    memberships = found.filter(Boolean);
-  }
 }
 
 async function start() {
@@ -1007,7 +1093,7 @@ async function start() {
   me = s.user;
   setupDialog();
   try {
-    const [cats] = await Promise.all([api("GET", "/api/v1/case-categories"), loadUnits()]);
+    const [cats] = await Promise.all([api("GET", "/api/v1/case-categories"), loadUnits(), loadMe()]);
     for (const c of cats.items || []) categories.set(c.code, c);
   } catch (e) {
     showProblem(e, $("list-error"));
@@ -1015,13 +1101,12 @@ async function start() {
   fillSelects();
   paintWho();
   // Department staff see their departments' cases first; area staff their area's.
-  const mine = myUnits();
-  $("view-box").hidden = mine.length === 0;
-  $("f-view").value = memberships.length ? "mine" : "all";
+  $("view-box").hidden = myUnits().length === 0;
+  $("f-view").value = hasMemberships() ? "mine" : "all";
   $("live-state").textContent = t("live_connecting");
   $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadList(); });
-  for (const id of ["f-view", "f-state", "f-category"]) $(id).addEventListener("change", loadList);
-  $("f-overdue").addEventListener("change", renderList);
+  for (const id of ["f-view", "f-state", "f-category", "f-overdue"]) $(id).addEventListener("change", () => loadList());
+  $("list-more").addEventListener("click", loadMore);
   window.addEventListener("hashchange", openFromHash);
   onLangChange(() => {
     fillSelects();

@@ -750,8 +750,9 @@ function matchCard(r) {
     el("p", { class: "small rule" },
       r.service.price === 0 ? t("list_free") : t("list_price", { price: fmtMoney(r.service.price), unit }), " · ",
       r.subsidy ? t("by_rule", { rule: r.subsidy }) : t("no_rule")),
-    // Rounded as the API's own reason rounds it, so the two agree.
-    el("p", { class: "walk" }, t("walk_about", { m: Math.max(1, Math.round(r.walk_minutes)) }), " · ",
+    // Whole minutes by the API's one rule (rounded up, at least 1): the same
+    // figure as the list's and as the match's own reason.
+    el("p", { class: "walk" }, t("walk_about", { m: walkWhole(r.walk_minutes) }), " · ",
       distanceText(r.distance_m)),
     el("details", { class: "why" }, el("summary", {}, t("why")),
       el("ul", { class: "reasons" }, (r.reasons || []).map((x) => el("li", {}, reasonText(x))))),
