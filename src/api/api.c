@@ -124,21 +124,28 @@ int api_query(struct http_request *req, const char *const *allowed)
     return 0;
 }
 
-int api_page(struct api *a, struct http_request *req, int max, int *limit, int64_t *cursor_id)
+/* ?limit= into *limit (the default when absent), a field error into err. */
+static void page_limit(struct api *a, struct http_request *req, int max, int *limit,
+                       struct linli_err *err)
 {
-    struct linli_err err;
-    linli_err_clear(&err);
     *limit = a->list_limit_default < max ? a->list_limit_default : max;
-    *cursor_id = 0;
     const char *l = http_query(req, "limit");
     if (l) {
         char *end;
         long v = strtol(l, &end, 10);
         if (!*l || *end || v < 1 || v > max)
-            linli_field(&err, "limit", "must be a whole number from 1 to %d", max);
+            linli_field(err, "limit", "must be a whole number from 1 to %d", max);
         else
             *limit = (int)v;
     }
+}
+
+int api_page(struct api *a, struct http_request *req, int max, int *limit, int64_t *cursor_id)
+{
+    struct linli_err err;
+    linli_err_clear(&err);
+    *cursor_id = 0;
+    page_limit(a, req, max, limit, &err);
     const char *c = http_query(req, "cursor");
     if (c && cursor_decode(c, cursor_id) != 0)
         linli_field(&err, "cursor", "is not a cursor this server gave out");
@@ -154,17 +161,8 @@ int api_page_keyed(struct api *a, struct http_request *req, int max, int *limit,
 {
     struct linli_err err;
     linli_err_clear(&err);
-    *limit = a->list_limit_default < max ? a->list_limit_default : max;
     *key = *cursor_id = 0;
-    const char *l = http_query(req, "limit");
-    if (l) {
-        char *end;
-        long v = strtol(l, &end, 10);
-        if (!*l || *end || v < 1 || v > max)
-            linli_field(&err, "limit", "must be a whole number from 1 to %d", max);
-        else
-            *limit = (int)v;
-    }
+    page_limit(a, req, max, limit, &err);
     const char *c = http_query(req, "cursor");
     if (c && cursor_decode_key(c, key, cursor_id) != 0)
         linli_field(&err, "cursor", "is not a cursor this server gave out for this order");
