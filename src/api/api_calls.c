@@ -488,16 +488,16 @@ static void console_events_route(struct http_request *req, void *ctx)
     }
     /* The first event puts a (re)connecting console in step: the queue it
      * may take from, the operator's presence, the call they are on and the
-     * call ringing for them. It goes to every console of this operator,
-     * which is harmless: they all show the same. */
+     * call ringing for them, with when it stops ringing. It goes to every
+     * console of this operator, which is harmless: they all show the same. */
     int state = PRESENCE_AWAY;
     int64_t since = 0;
     json_t *queue = NULL;
     struct linli_err qerr;
     linli_err_clear(&qerr);
-    int64_t current = 0, offer = 0;
+    int64_t current = 0, offer = 0, offer_expires_at = 0;
     calls_get_presence(a->d, &who, &state, &since, &qerr);
-    calls_console_calls(a->d, &who, &current, &offer, &qerr);
+    calls_console_calls(a->d, &who, &current, &offer, &offer_expires_at, &qerr);
     if (calls_queue(a->d, &who, &queue, &qerr))
         queue = json_array();
     json_t *sync =
@@ -505,6 +505,7 @@ static void console_events_route(struct http_request *req, void *ctx)
                   presence_name(state), "since", api_time(since), "queue", queue);
     json_object_set_new(sync, "current_call", current ? json_integer(current) : json_null());
     json_object_set_new(sync, "offer", offer ? json_integer(offer) : json_null());
+    json_object_set_new(sync, "offer_expires_at", api_time(offer_expires_at));
     domain_publish(a->d, "console.sync", sync);
 }
 

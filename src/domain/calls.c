@@ -536,10 +536,18 @@ int calls_close(struct domain *d, const struct principal *who, int64_t id, const
 
 /* ---- reads ---- */
 
-/* Who acted is named beside their id: operators read calls but not users. */
+/* Who acted is named beside their id: operators read calls but not users.
+ * A row whose detail names an operator (the rows of an offer: made, expired,
+ * declined, taken back) names them in the detail the same way. A detail
+ * that is not JSON reads as {}, as below. */
 static const char SQL_TIMELINE[] =
-    "SELECT e.id, e.at, e.user_id, e.kind, e.detail, u.username, NULLIF(u.display_name, '')"
-    " FROM call_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.call_id = ? ORDER BY e.id";
+    "SELECT e.id, e.at, e.user_id, e.kind, e.detail, u.username, NULLIF(u.display_name, ''),"
+    " e.operator_id, o.username, NULLIF(o.display_name, '')"
+    " FROM (SELECT id, at, user_id, kind, detail, CASE WHEN json_valid(detail)"
+    " THEN json_extract(detail, '$.operator_id') END AS operator_id"
+    " FROM call_events WHERE call_id = ?) e"
+    " LEFT JOIN users u ON u.id = e.user_id LEFT JOIN users o ON o.id = e.operator_id"
+    " ORDER BY e.id";
 
 static json_t *time_json(int64_t ms)
 {
@@ -562,7 +570,15 @@ static int timeline_json(struct store_conn *c, int64_t id, json_t *into, struct 
         json_object_set_new(e, "display_name", text_or_null(st, 6));
         json_object_set_new(e, "kind", json_string((const char *)sqlite3_column_text(st, 3)));
         json_t *detail = json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL);
-        json_object_set_new(e, "detail", detail ? detail : json_object());
+        if (!json_is_object(detail)) {
+            json_decref(detail);
+            detail = json_object();
+        }
+        if (sqlite3_column_type(st, 7) == SQLITE_INTEGER) {
+            json_object_set_new(detail, "username", text_or_null(st, 8));
+            json_object_set_new(detail, "display_name", text_or_null(st, 9));
+        }
+        json_object_set_new(e, "detail", detail);
         json_array_append_new(into, e);
     }
     sqlite3_reset(st);

@@ -20,7 +20,8 @@
  *
  * Operators see all this live on their console stream: the domain publishes
  * on the bus, and the API routes each event to the operators it concerns:
- *   console.offer   {operator_id, call, screen_pop}   to that operator
+ *   console.offer   {operator_id, call, screen_pop, offer_timeout_ms,
+ *                    offer_expires_at}                 to that operator
  *   console.queue   {calls: [...]}                     to operators in scope
  *   console.call    {call}                            to operators in scope
  *   console.task    {task}                            (care.h) to operators in scope
@@ -130,9 +131,10 @@ int calls_get_presence(struct domain *d, const struct principal *who, int *state
                        struct linli_err *err);
 
 /* What the caller's console shows on (re)connecting: the call they answered
- * and have not closed, and the call ringing for them now (each 0 = none). */
+ * and have not closed, the call ringing for them now and when that offer
+ * times out (ms; each 0 = none). */
 int calls_console_calls(struct domain *d, const struct principal *who, int64_t *current_call,
-                        int64_t *offer, struct linli_err *err);
+                        int64_t *offer, int64_t *offer_expires_at, struct linli_err *err);
 
 /* The console stream of an operator opened / ended: when an operator's last
  * console ends they go away (nobody is there to see an offer). */

@@ -635,11 +635,13 @@ static void apply(struct domain *d, struct dispatch *x, struct decisions *ds, co
                 continue;
             }
             json_t *callj = NULL;
-            int64_t timeout_ms = 0;
+            int64_t timeout_ms = 0, expires_at = 0;
             pthread_mutex_lock(&x->mu);
             int k = find_call(x, dx->call_id);
-            if (k >= 0 && x->calls[k].offered_to == dx->operator_id) /* still theirs */
+            if (k >= 0 && x->calls[k].offered_to == dx->operator_id) { /* still theirs */
                 callj = waiting_json(&x->calls[k]);
+                expires_at = x->calls[k].offer_deadline;
+            }
             timeout_ms = x->timeout_ms;
             pthread_mutex_unlock(&x->mu);
             if (!callj)
@@ -649,6 +651,9 @@ static void apply(struct domain *d, struct dispatch *x, struct decisions *ds, co
                           "community_code", dx->community, "call", callj, "screen_pop",
                           dx->pop ? json_incref(dx->pop) : json_null());
             json_object_set_new(p, "offer_timeout_ms", json_integer(timeout_ms));
+            char buf[40];
+            json_object_set_new(p, "offer_expires_at",
+                                json_string(clock_format_rfc3339(expires_at, buf, sizeof buf)));
             domain_publish(d, "console.offer", p);
         }
     }
@@ -858,9 +863,9 @@ int calls_get_presence(struct domain *d, const struct principal *who, int *state
 }
 
 int calls_console_calls(struct domain *d, const struct principal *who, int64_t *current_call,
-                        int64_t *offer, struct linli_err *err)
+                        int64_t *offer, int64_t *offer_expires_at, struct linli_err *err)
 {
-    *current_call = *offer = 0;
+    *current_call = *offer = *offer_expires_at = 0;
     if (!calls__may_work(who))
         return linli_fail(err, LINLI_EFORBIDDEN, "Only operators take calls.");
     struct dispatch *x = dispatch_get(d);
@@ -870,7 +875,11 @@ int calls_console_calls(struct domain *d, const struct principal *who, int64_t *
     struct agent *op = find_op(x, who->user_id);
     if (op) {
         *current_call = op->current_call;
-        *offer = op->offer;
+        int i = op->offer ? find_call(x, op->offer) : -1;
+        if (i >= 0 && x->calls[i].offered_to == op->who.user_id) {
+            *offer = op->offer;
+            *offer_expires_at = x->calls[i].offer_deadline;
+        }
     }
     pthread_mutex_unlock(&x->mu);
     return LINLI_OK;

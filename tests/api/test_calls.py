@@ -8,6 +8,7 @@ sets the operator away; the general /api/v1/events stream carries no console
 events but a summary of each call's state change (call.updated) and task
 change (task.updated) to staff in scope, never for a heartbeat; and who may
 read or act on calls."""
+import datetime
 import hashlib
 import hmac
 import itertools
@@ -82,6 +83,12 @@ def put_presence(c, token, state, expect=200):
 
 def data(ev):
     return json.loads(ev["data"])
+
+
+def rfc3339_ms(text):
+    """Milliseconds since the epoch of an RFC 3339 UTC time as the API writes it."""
+    when = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return round(when.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
 
 
 def console(srv, token):
@@ -264,7 +271,8 @@ def test_key_press_to_closed_call(w):
         assert [e["kind"] for e in got["timeline"]] == [
             "created", "offered", "answered", "classified", "action", "action", "action",
             "action", "action_updated", "closed", "action_updated"]
-        assert got["timeline"][1]["detail"]["operator_id"] == w["op1_id"]
+        assert got["timeline"][1]["detail"] == {
+            "operator_id": w["op1_id"], "username": "calls-op1", "display_name": "接线员王芳"}
         # Who did what, by name: an operator may not read users.
         rows = {(e["user_id"], e["username"], e["display_name"]) for e in got["timeline"]}
         assert rows == {(None, None, None),
@@ -380,9 +388,17 @@ def test_the_console_knows_who_holds_the_offer_and_the_call_on_reconnect(w):
     streams = [s1]
     try:
         assert sync["current_call"] is None and sync["offer"] is None, sync
+        assert sync["offer_expires_at"] is None, sync
         put_presence(c, w["op1"], "available")
         call_id = press(c, w["device"], "service")
-        assert s1.wait_for(is_event("console.offer"), 10), "op1 got no offer"
+        offer = s1.wait_for(is_event("console.offer"), 10)
+        assert offer is not None, "op1 got no offer"
+        # The offer says when it stops ringing: the offer timeout after it was made.
+        expires = data(offer)["offer_expires_at"]
+        st, h, got = c.get(f"/api/v1/calls/{call_id}", token=w["op1"])
+        assert st == 200 and got["offered_at"], got
+        assert (rfc3339_ms(expires) - rfc3339_ms(got["offered_at"]) ==
+                data(offer)["offer_timeout_ms"]), (expires, got["offered_at"])
         # console.call while it rings names the same operator as the call's GET.
         ev = s1.wait_for(lambda e: e["event"] == "console.call" and
                          data(e)["call"]["id"] == call_id, 10)
@@ -394,10 +410,12 @@ def test_the_console_knows_who_holds_the_offer_and_the_call_on_reconnect(w):
         st, h, b = c.get("/api/v1/calls?state=offered", token=w["op1"])
         assert [(x["id"], x["offered_to"]) for x in b["items"]] == [(call_id, w["op1_id"])], b
 
-        # A console opened while it rings learns of the offer.
+        # A console opened while it rings learns of the offer and when it
+        # stops ringing, so it can count down.
         s1b, sync = console(srv, w["op1"])
         streams.append(s1b)
         assert sync["offer"] == call_id and sync["current_call"] is None, sync
+        assert sync["offer_expires_at"] == expires, sync
 
         st, h, b = c.post(f"/api/v1/calls/{call_id}/answer", token=w["op1"])
         assert st == 200, b
@@ -409,6 +427,7 @@ def test_the_console_knows_who_holds_the_offer_and_the_call_on_reconnect(w):
         s1c, sync = console(srv, w["op1"])
         streams.append(s1c)
         assert sync["current_call"] == call_id and sync["offer"] is None, sync
+        assert sync["offer_expires_at"] is None, sync
         assert sync["presence"] == "busy"
 
         st, h, b = c.post(f"/api/v1/calls/{call_id}/close", {"outcome": "已登记送餐"},
@@ -417,8 +436,50 @@ def test_the_console_knows_who_holds_the_offer_and_the_call_on_reconnect(w):
         s1d, sync = console(srv, w["op1"])
         streams.append(s1d)
         assert sync["current_call"] is None and sync["offer"] is None, sync
+        assert sync["offer_expires_at"] is None, sync
     finally:
         put_presence(c, w["op1"], "away")
+        for s in streams:
+            s.close()
+
+
+def test_the_timeline_names_the_operator_each_offer_rang_for(w):
+    c, srv = w["c"], w["srv"]
+    for op in ("op1", "op2"):
+        put_presence(c, w[op], "away")
+    # Each works at a console: the end of an earlier test's streams, noticed
+    # late, is then not the end of their last console (which sets them away).
+    streams = [console(srv, w["op1"])[0], console(srv, w["op2"])[0]]
+    put_presence(c, w["op1"], "available")
+    put_presence(c, w["op2"], "available")
+    try:
+        call_id = press(c, w["device"], "health")
+        st, h, got = c.get(f"/api/v1/calls/{call_id}", token=w["op2"])
+        assert st == 200 and got["offered_to"] == w["op1_id"], got
+        # op1 declines; op2 gets it and turns away while it rings: back to the
+        # queue (op1 is never offered it again), where op1 takes it all the same.
+        st, h, got = c.post(f"/api/v1/calls/{call_id}/decline", token=w["op1"])
+        assert st == 200 and got["offered_to"] == w["op2_id"], got
+        put_presence(c, w["op2"], "away")
+        st, h, got = c.post(f"/api/v1/calls/{call_id}/answer", token=w["op1"])
+        assert st == 200 and got["operator_id"] == w["op1_id"], got
+        st, h, got = c.post(f"/api/v1/calls/{call_id}/close", {}, token=w["op1"])
+        assert st == 200, got
+
+        # An operator, who may not read users, reads who each offer rang for.
+        st, h, got = c.get(f"/api/v1/calls/{call_id}", token=w["op2"])
+        assert st == 200, got
+        op1 = {"operator_id": w["op1_id"], "username": "calls-op1", "display_name": "接线员王芳"}
+        op2 = {"operator_id": w["op2_id"], "username": "calls-op2", "display_name": None}
+        assert [(e["kind"], e["detail"]) for e in got["timeline"][1:5]] == [
+            ("offered", op1), ("declined", op1), ("offered", op2), ("offer_released", op2)], \
+            got["timeline"]
+        # Rows of no offer name nobody in their detail.
+        assert all("username" not in e["detail"] for e in got["timeline"]
+                   if e["kind"] not in ("offered", "declined", "offer_released")), got["timeline"]
+    finally:
+        put_presence(c, w["op1"], "away")
+        put_presence(c, w["op2"], "away")
         for s in streams:
             s.close()
 
@@ -459,7 +520,10 @@ def test_an_offer_not_taken_in_time_moves_to_the_next_operator(module_factory):
         st, h, got = c.get(f"/api/v1/calls/{call_id}", token=t["admin"])
         kinds = [e["kind"] for e in got["timeline"]]
         assert kinds[:5] == ["created", "offered", "offer_expired", "offered", "answered"], kinds
-        assert got["timeline"][2]["detail"]["operator_id"] == t["op1_id"]
+        assert [(e["detail"]["operator_id"], e["detail"]["username"], e["detail"]["display_name"])
+                for e in got["timeline"][1:4]] == [
+            (t["op1_id"], "calls-op1", "接线员王芳"), (t["op1_id"], "calls-op1", "接线员王芳"),
+            (t["op2_id"], "calls-op2", None)], got["timeline"]
         st, h, p = c.get("/api/v1/console/presence", token=t["op1"])
         assert p["state"] == "available"  # a missed offer is not absence
         # The caller hangs up on the next call before anyone answers.

@@ -269,6 +269,42 @@ static void update_kinds(struct fixture *f, size_t from, char *out, size_t size)
     }
 }
 
+/* The offer's deadline, as the console stream gives it on (re)connecting. */
+static int64_t console_offer(struct fixture *f, const struct principal *who, int64_t *expires_at)
+{
+    int64_t current, offer;
+    linli_err_clear(&f->err);
+    assert_ok(calls_console_calls(&f->d, who, &current, &offer, expires_at, &f->err), &f->err);
+    return offer;
+}
+
+static void a_console_learns_when_its_offer_expires(void **state)
+{
+    struct fixture *f = *state;
+    available(f, &f->op_a1);
+    available(f, &f->op_a2);
+    int64_t id = call_in(f, A1, "health", 1, 0, 0);
+    char idtext[24];
+    snprintf(idtext, sizeof idtext, "%lld", (long long)id);
+    int64_t offered_at = sql_int(f->d.store, "SELECT offered_at FROM calls WHERE id = ?1", idtext);
+    int64_t expires = 0;
+    assert_int_equal(console_offer(f, &f->op_a1, &expires), id);
+    assert_int_equal(expires, offered_at + 1000); /* the offer timeout set in setup */
+    /* console.offer says the same. */
+    char want[40];
+    assert_string_equal(json_string_value(json_object_get(f->last_offer, "offer_expires_at")),
+                        clock_format_rfc3339(expires, want, sizeof want));
+    assert_int_equal(console_offer(f, &f->op_a2, &expires), 0);
+    assert_int_equal(expires, 0);
+    /* It rings out and moves on: the next operator's offer counts from then. */
+    int64_t later = clock_now_ms() + 5000;
+    calls_tick(&f->d, later);
+    assert_int_equal(console_offer(f, &f->op_a1, &expires), 0);
+    assert_int_equal(expires, 0);
+    assert_int_equal(console_offer(f, &f->op_a2, &expires), id);
+    assert_int_equal(expires, later + 1000);
+}
+
 static void each_state_change_is_one_call_updated_with_codes_only(void **state)
 {
     struct fixture *f = *state;
@@ -845,6 +881,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_emergency_jumps_the_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(an_offer_not_taken_in_time_moves_to_the_next, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_console_learns_when_its_offer_expires, setup, teardown),
         cmocka_unit_test_setup_teardown(each_state_change_is_one_call_updated_with_codes_only,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(a_declined_call_goes_on_and_never_comes_back, setup,

@@ -301,6 +301,51 @@ test("names in the timeline; a reload during a call brings the call back", async
   }
 });
 
+test("a reload while a call rings for the operator brings the offer back with its countdown", async () => {
+  const op = await server.addUser("op-ring", "operator", "110105", undefined, "孙坐席");
+  const person = callers[1];
+  const dev = await giveDevice(person, "B");
+  // The operator's other console stays open: a reload ends this page's
+  // stream, and an operator whose last console ends is set away (the
+  // server notices at its next heartbeat), which would hand the offer on.
+  const other = await openConsole("op-ring");
+  const page = await openConsole("op-ring");
+  try {
+    await goAvailable(page, "op-ring");
+    const ev = await server.deviceEvent(dev.serial, dev.secret, { event_id: "web-key-4", type: "key", key: "health" });
+    await page.locator("#offer").waitFor({ state: "visible" });
+    await other.locator("#offer").waitFor({ state: "visible" });
+
+    await page.reload();
+    await page.locator("#conn.open").waitFor();
+    const offer = page.locator("#offer");
+    await offer.waitFor({ state: "visible" });
+    assert.match(await offer.textContent(), /来电.*健康咨询/);
+    // It counts down to when the server moves the offer on: the offer
+    // timeout (linlid's default, 20 s) after the call was offered.
+    const left = offer.locator(".ticking[data-until]");
+    await left.waitFor();
+    await until(async () => {
+      const call = await server.call("GET", `/api/v1/calls/${ev.call_id}`, undefined, "op-ring");
+      const at = Number(await left.getAttribute("data-until"));
+      return call.offered_to === op.id && at === Date.parse(call.offered_at) + 20000;
+    }, "the countdown to end when the offer times out");
+    assert.match(await left.textContent(), /^振铃剩余 0:[0-2]\d$/);
+    await shot(page, "console-offer-restored");
+
+    await page.getByRole("button", { name: "接听", exact: true }).click();
+    await page.locator("#pop-name").waitFor();
+    await page.getByRole("button", { name: "结束通话", exact: true }).click();
+    await page.locator("#last-call").waitFor({ state: "visible" });
+    assert.equal((await server.call("GET", `/api/v1/calls/${ev.call_id}`, undefined, "admin")).state, "closed");
+    assert.deepEqual(pageProblems(page), []);
+    assert.deepEqual(pageProblems(other), []);
+  } finally {
+    await goAway(other, "op-ring");
+    await goAway(page, "op-ring");
+  }
+});
+
 test("refusal: a service order to a facility suspended meanwhile is refused with the server's reason", async () => {
   await server.addUser("op-refused", "operator", "110105");
   const person = callers[1];

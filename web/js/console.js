@@ -241,21 +241,12 @@ function serviceName(code) {
   const s = S.catalogue.get(code);
   return s ? pick(s, "name") : code || "—";
 }
-/** The names of the accounts that acted on `call`, by user id, as its
- * timeline and actions give them (display name, else the username). */
-function actorNames(call) {
-  const names = new Map();
-  for (const r of [...(call.timeline || []), ...(call.actions || [])]) {
-    if (r.user_id && !names.has(r.user_id) && (r.display_name || r.username)) names.set(r.user_id, r.display_name || r.username);
-  }
-  return names;
-}
-/** Who an operator is, for the timeline: "me", their name, or their number
- * when the call does not name them (an offer that rang out unanswered). */
-function who(userId, names) {
+/** Who an operator is, for the timeline: "me", the name the row gives them
+ * (display name, else the username), or their number when it gives none. */
+function who(userId, name) {
   if (!userId) return t("c_operator_n", { id: "?" });
   if (S.me && userId === S.me.id) return t("c_me");
-  return (names && names.get(userId)) || t("c_operator_n", { id: userId });
+  return name || t("c_operator_n", { id: userId });
 }
 
 /** m:ss or h:mm:ss for a span of milliseconds. */
@@ -480,12 +471,21 @@ function renderOffer() {
   if (hadFocus === "answer" || hadFocus === "decline") $(hadFocus).focus();
 }
 
+/** When an offer stops ringing, in this browser's epoch milliseconds: a
+ * fresh offer counts its timeout from now (whatever this computer's clock
+ * says); an offer picked up again on reconnecting has only the server's
+ * time it expires at. null when neither is known. */
+function offerDeadline(data) {
+  if (data.offer_timeout_ms) return Date.now() + data.offer_timeout_ms;
+  const at = data.offer_expires_at ? Date.parse(data.offer_expires_at) : NaN;
+  return isNaN(at) ? null : at;
+}
+
 function onOffer(data) {
   // An offer may come before the reply to this operator's own close: the
   // server offers nothing to a busy operator, so it is shown at once.
   const first = !S.offer || S.offer.call.id !== data.call.id;
-  S.offer = { call: data.call, pop: data.screen_pop || null,
-    deadline: data.offer_timeout_ms ? Date.now() + data.offer_timeout_ms : null };
+  S.offer = { call: data.call, pop: data.screen_pop || null, deadline: offerDeadline(data) };
   renderCentre();
   if (first) {
     const p = S.offer.pop && S.offer.pop.person;
@@ -585,8 +585,9 @@ function endCall(call) {
 
 /** Once the page (re)connects, console.sync names the call this operator
  * answered and has not closed (after a reload, or a call answered in
- * another tab) and the call ringing for them: the page picks up there. */
-async function restoreFromSync(currentId, offerId) {
+ * another tab) and the call ringing for them, with when it stops ringing:
+ * the page picks up there. */
+async function restoreFromSync(currentId, offerId, offerExpiresAt) {
   try {
     if (currentId) {
       if (S.current) { scheduleRefresh(); if (S.current.id === currentId) return; }
@@ -602,9 +603,7 @@ async function restoreFromSync(currentId, offerId) {
         api("GET", `/api/v1/calls/${offerId}/screen-pop`).catch(() => null),
       ]);
       if (S.current || (S.offer && S.offer.call.id === offerId) || call.state !== "offered" || call.offered_to !== S.me.id) return;
-      // How long it still rings is not in console.sync: the countdown is
-      // left out rather than guessed.
-      onOffer({ call, screen_pop: pop, offer_timeout_ms: null });
+      onOffer({ call, screen_pop: pop, offer_expires_at: offerExpiresAt });
     }
   } catch (e) {
     showError(e, $("page-error"));
@@ -814,13 +813,17 @@ function buildCall() {
   updateCall();
 }
 
-function timelineText(row, call, names) {
+/** The account that acted in a timeline row, named as the row names it. */
+const actor = (row) => who(row.user_id, row.display_name || row.username);
+
+function timelineText(row, call) {
   const d = row.detail || {};
   switch (row.kind) {
     case "created": return t("tl_created", { trigger: triggerLabel(d.trigger || call.trigger) });
+    // An offer's row names the operator it rang for in its detail.
     case "offered": case "offer_expired": case "declined": case "offer_released":
-      return t("tl_" + row.kind, { who: who(row.user_id || d.operator_id, names) });
-    case "answered": return t("tl_answered", { who: who(row.user_id, names) });
+      return t("tl_" + row.kind, { who: who(d.operator_id, d.display_name || d.username) });
+    case "answered": return t("tl_answered", { who: actor(row) });
     case "classified": return t("tl_classified", { category: categoryLabel(d.category) }) + (d.note ? t("c_colon") + d.note : "");
     case "closed": return t("tl_closed") + (d.outcome ? t("c_colon") + d.outcome : "");
     case "action": {
@@ -883,12 +886,11 @@ function updateCall() {
           onclick: (ev) => moveOrder(a, s, ev.currentTarget) }, t("c_move_" + s)))) : null);
   }) : [el("li", { class: "muted" }, t("c_no_orders"))]));
 
-  const names = actorNames(c);
   $("timeline").replaceChildren(...(c.timeline || []).map((row) => {
     // Who acted, when it was a person other than the one reading.
-    const by = row.user_id && row.user_id !== S.me.id && !["answered", "declined"].includes(row.kind) ? who(row.user_id, names) : null;
+    const by = row.user_id && row.user_id !== S.me.id && !["answered", "declined"].includes(row.kind) ? actor(row) : null;
     return el("li", { dataset: { kind: row.kind } }, el("time", { datetime: row.at, class: "muted" }, clock(row.at)), " ",
-      timelineText(row, c, names), by ? el("span", { class: "small muted by" }, " · " + by) : null);
+      timelineText(row, c), by ? el("span", { class: "small muted by" }, " · " + by) : null);
   }));
 }
 
@@ -1144,6 +1146,8 @@ async function revealPhone(k, btn) {
 function onEvent(type, data) {
   switch (type) {
     case "console.sync": {
+      // Live from here on: the page is in step with the server (onState).
+      S.connected = true;
       S.syncs++;
       S.presence = data.presence;
       S.presenceSince = data.since;
@@ -1163,10 +1167,11 @@ function onEvent(type, data) {
           announce(t("c_presence_restored"), "ok");
         }).catch((e) => showError(e, $("presence-error")));
       }
+      renderConn();
       renderPresence();
       renderQueue();
       renderCentre();
-      restoreFromSync(data.current_call || null, data.offer || null);
+      restoreFromSync(data.current_call || null, data.offer || null, data.offer_expires_at || null);
       if (S.syncs > 1) loadTasks();
       break;
     }
@@ -1207,13 +1212,15 @@ function onEvent(type, data) {
 }
 
 function onState(state) {
-  S.connected = state === "open";
-  if (!S.connected) {
-    // The server makes an operator without a console away and takes back
-    // an offer; the page shows it until the stream is back.
-    S.offer = null;
-    S.presence = "away";
-  }
+  // A stream that opens is not live yet: until its console.sync the page
+  // shows the presence as it was, and a choice made meanwhile would be
+  // overwritten by the sync. console.sync makes it live.
+  if (state === "open") return;
+  S.connected = false;
+  // The server makes an operator without a console away and takes back
+  // an offer; the page shows it until the stream is back.
+  S.offer = null;
+  S.presence = "away";
   renderConn();
   renderPresence();
   renderCentre();
