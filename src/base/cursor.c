@@ -19,44 +19,6 @@ static unsigned check_value(uint64_t v)
     return (unsigned)(v % (36 * 36));
 }
 
-void cursor_encode(int64_t last_id, char out[CURSOR_MAX])
-{
-    uint64_t v = (uint64_t)last_id;
-    char tmp[16];
-    int n = 0;
-    do {
-        tmp[n++] = digits36[v % 36];
-        v /= 36;
-    } while (v && n < 15);
-    int k = 0;
-    out[k++] = 'c';
-    while (n)
-        out[k++] = tmp[--n];
-    unsigned c = check_value((uint64_t)last_id);
-    out[k++] = digits36[c / 36];
-    out[k++] = digits36[c % 36];
-    out[k] = '\0';
-}
-
-int cursor_decode(const char *t, int64_t *last_id)
-{
-    size_t len = strlen(t);
-    if (len < 4 || len > 18 || t[0] != 'c' || (t[1] == '0' && len > 4))
-        return -1; /* only the form cursor_encode makes: no leading zeros */
-    uint64_t v = 0;
-    for (size_t i = 1; i + 2 < len; i++) {
-        const char *p = strchr(digits36, t[i]);
-        if (!p || !t[i] || v > (UINT64_MAX - 35) / 36)
-            return -1;
-        v = v * 36 + (uint64_t)(p - digits36);
-    }
-    unsigned c = check_value(v);
-    if (v > INT64_MAX || digits36[c / 36] != t[len - 2] || digits36[c % 36] != t[len - 1])
-        return -1;
-    *last_id = (int64_t)v;
-    return 0;
-}
-
 /* Writes v in base 36 at out (no leading zeros); returns the characters written. */
 static int put36(uint64_t v, char *out)
 {
@@ -86,6 +48,30 @@ static int get36(const char *t, size_t len, uint64_t *out)
     if (v > INT64_MAX)
         return -1;
     *out = v;
+    return 0;
+}
+
+void cursor_encode(int64_t last_id, char out[CURSOR_MAX])
+{
+    int n = 0;
+    out[n++] = 'c';
+    n += put36((uint64_t)last_id, out + n);
+    unsigned c = check_value((uint64_t)last_id);
+    out[n++] = digits36[c / 36];
+    out[n++] = digits36[c % 36];
+    out[n] = '\0';
+}
+
+int cursor_decode(const char *t, int64_t *last_id)
+{
+    size_t len = strlen(t);
+    uint64_t v;
+    if (len < 4 || len > 18 || t[0] != 'c' || get36(t + 1, len - 3, &v))
+        return -1; /* only the form cursor_encode makes: no leading zeros */
+    unsigned c = check_value(v);
+    if (digits36[c / 36] != t[len - 2] || digits36[c % 36] != t[len - 1])
+        return -1;
+    *last_id = (int64_t)v;
     return 0;
 }
 

@@ -191,20 +191,23 @@ struct elder {
 typedef int (*elder_fn)(void *ctx, const struct elder *e, struct linli_err *err);
 
 /* EINVAL on "area" when s->area names no area at all. */
-static int area_known(struct store_conn *c, const struct cov_scope *s, struct linli_err *err)
+int directory__area_known(struct store_conn *c, const char *code, struct linli_err *err)
 {
-    if (!s->area[0])
-        return LINLI_OK;
     sqlite3_stmt *st = store_stmt(c, SQL_AREA_KNOWN, err);
     if (!st)
         return err->status;
-    sqlite3_bind_text(st, 1, s->area, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW)
         return store_fail(c, rc, "reading an area", err);
     int64_t n = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return n ? LINLI_OK : linli_field(err, "area", "is not a known area");
+}
+
+static int area_known(struct store_conn *c, const struct cov_scope *s, struct linli_err *err)
+{
+    return s->area[0] ? directory__area_known(c, s->area, err) : LINLI_OK;
 }
 
 static void elder_from_row(sqlite3_stmt *st, struct elder *e)

@@ -24,6 +24,9 @@
 /* Fills `f` from a row of DIRECTORY__COLUMNS. -1 when its stored hours,
  * closures or services cannot be read back (a bug or a hand-edited row). */
 int directory__read_row(sqlite3_stmt *st, struct facility *f);
+/* Inside a read job: LINLI_OK when `code` is a known area, else a field
+ * error on "area" (EINVAL). directory_coverage.c. */
+int directory__area_known(struct store_conn *c, const char *code, struct linli_err *err);
 /* Copies text column `i` into `dst` ("" for NULL), cut to `size`. */
 void directory__copy_col(char *dst, size_t size, sqlite3_stmt *st, int i);
 /* The index of service `code` in f->services, or -1. */

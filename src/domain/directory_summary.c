@@ -11,7 +11,6 @@
 
 #define STREET_PREFIX 9 /* digits of a 12-digit code that name its street */
 
-static const char SQL_AREA_KNOWN[] = "SELECT count(*) FROM areas WHERE code = ?1";
 /* ?1, ?2: the range of 12-digit codes within the area. */
 static const char SQL_COUNTS[] =
     "SELECT substr(area_code, 1, 9), kind, status, count(*), sum(coalesce(beds_total, 0)),"
@@ -49,20 +48,6 @@ static void code_range(const char *area, size_t keep, char lo[AREA_CODE_LEN + 1]
     memset(lo + n, '0', AREA_CODE_LEN - n);
     memset(hi + n, '9', AREA_CODE_LEN - n);
     lo[AREA_CODE_LEN] = hi[AREA_CODE_LEN] = '\0';
-}
-
-static int area_known(struct store_conn *c, const char *code, struct linli_err *err)
-{
-    sqlite3_stmt *st = store_stmt(c, SQL_AREA_KNOWN, err);
-    if (!st)
-        return err->status;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW)
-        return store_fail(c, rc, "reading an area", err);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return n ? LINLI_OK : linli_field(err, "area", "is not a known area");
 }
 
 static int read_counts(struct store_conn *c, struct summary_job *j, struct linli_err *err)
@@ -194,8 +179,8 @@ static int summary_job(struct store_conn *c, void *arg, struct linli_err *err)
     struct summary_job *j = arg;
     struct facility_summary *s = j->out;
     int rc;
-    if ((j->area[0] && (rc = area_known(c, j->area, err))) || (rc = read_counts(c, j, err)) ||
-        (j->by_street && (rc = list_streets(c, j, err))))
+    if ((j->area[0] && (rc = directory__area_known(c, j->area, err))) ||
+        (rc = read_counts(c, j, err)) || (j->by_street && (rc = list_streets(c, j, err))))
         return rc;
     for (int i = 0; i < j->nrows; i++) {
         const struct count_row *r = &j->rows[i];
