@@ -46,6 +46,7 @@ async function search(page) {
   const req = page.waitForRequest((r) => r.url().includes("/api/v1/facilities?"));
   await page.locator("#search-go").click();
   const url = new URL((await req).url());
+  await page.locator('#results[aria-busy="false"]').waitFor();
   await page.locator("#results-summary").filter({ hasText: /\d/ }).waitFor();
   await page.waitForFunction(() => document.querySelectorAll("#map .fm-origin").length === 1);
   return url;
@@ -164,7 +165,8 @@ test("use my location: a point in the district gives results from there", async 
   const req = page.waitForRequest((r) => r.url().includes("/api/v1/facilities?"));
   await page.locator("#use-location").click();
   const url = new URL((await req).url());
-  await page.locator("#result-list > li").first().waitFor();
+  // The list is drawn before the map; the page is busy until both are.
+  await page.locator('#results[aria-busy="false"]').waitFor();
   assert.match(await page.locator("#origin-line").textContent(), /您现在的位置/);
   const near = url.searchParams.get("near");
   const api = await server.call("GET", `/api/v1/facilities?near=${near}&service=meals&minutes=15&limit=50`);

@@ -432,6 +432,9 @@ async function runSearch() {
   q.set("limit", "50");
   const go = $("search-go");
   go.disabled = true;
+  // Busy until the list and the map are both drawn: screen readers wait, and
+  // so can anyone checking that the two agree.
+  $("results").setAttribute("aria-busy", "true");
   announce(t("searching"));
   try {
     const answer = await pub("GET", "/api/v1/facilities?" + q.toString());
@@ -445,6 +448,7 @@ async function runSearch() {
     announce(e instanceof ApiError ? e.explain() : String(e), "error");
   } finally {
     go.disabled = false;
+    $("results").setAttribute("aria-busy", "false");
   }
 }
 
