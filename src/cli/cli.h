@@ -45,6 +45,7 @@ int cli_users(struct cli *c, int argc, char **argv);
 int cli_import(struct cli *c, int argc, char **argv);
 int cli_export(struct cli *c, int argc, char **argv);
 int cli_demo(struct cli *c, int argc, char **argv);
+int cli_backup(struct cli *c, int argc, char **argv);
 
 /* Import and export kinds, each in its own file. */
 int cli_import_areas(struct cli *c, int argc, char **argv);

@@ -2,7 +2,6 @@
  * commands work on the database file directly (safe beside a running
  * linlid: SQLite WAL and the same write rules), acting as the system with
  * the operator's login name recorded in the audit log. */
-#include "base/clock.h"
 #include "base/log.h"
 #include "cli/cli.h"
 
@@ -80,7 +79,9 @@ static void print_usage(FILE *out)
             "  open311 key revoke ID|NAME    revoke a key, or every key of a client\n"
             "  demo [--seed N] [--scale K] [--dir DIR]\n"
             "                                build a demo district from the real area list\n"
-            "  backup FILE                   copy the database, even while linlid runs\n"
+            "  backup FILE [--photo-dir DIR] [--no-photos]\n"
+            "                                copy the database, even while linlid runs, and the\n"
+            "                                case photos it names into photos/ beside FILE\n"
             "  version                       print the version\n"
             "\n"
             "Roles: admin district street community operator provider volunteer resident auditor.\n"
@@ -109,20 +110,6 @@ int cli_export(struct cli *c, int argc, char **argv)
 {
     return dispatch_kind(c, "export", export_kinds, sizeof export_kinds / sizeof export_kinds[0],
                          argc, argv);
-}
-
-static int cmd_backup(struct cli *c, int argc, char **argv)
-{
-    if (argc != 1 || argv[0][0] == '-')
-        return cli_die("usage: linli backup FILE");
-    struct linli_err err;
-    linli_err_clear(&err);
-    int64_t t0 = clock_mono_us();
-    if (store_backup(c->db, argv[0], &err))
-        return cli_report(&err);
-    printf("Backed up %s to %s in %.1f s; the copy passed its integrity check.\n", c->db, argv[0],
-           (double)(clock_mono_us() - t0) / 1e6);
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -171,7 +158,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "backup"))
-        return cmd_backup(&c, rest, rv);
+        return cli_backup(&c, rest, rv);
     if (!strcmp(cmd, "user"))
         return cli_users(&c, rest, rv);
     if (!strcmp(cmd, "import"))

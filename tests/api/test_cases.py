@@ -550,3 +550,85 @@ def test_reporter_stream_gets_own_case_events_only(net, client, tok):
         assert mine["id"] in ids and other["id"] not in ids, ids
     finally:
         s.close()
+
+
+def test_backup_copies_the_photos_and_a_server_on_the_copy_serves_them(net, client, tok,
+                                                                        server_factory,
+                                                                        tmp_path):
+    photos = [png(4, 4, text=b"one"), png(5, 3)]
+    ctype, body = multipart({"category": "public_facility", "title": "井盖松动",
+                             "lat": "39.9061", "lon": "116.4599"},
+                            [("photo", f"p{i}.png", "image/png", p) for i, p in enumerate(photos)])
+    st, h, b = client.request("POST", "/api/v1/cases", raw=body, content_type=ctype,
+                              token=tok["resident"])
+    assert st == 201, b
+    served = {}
+    for p in b["photos"]:
+        st, h, data = client.request("GET", p["url"], token=tok["admin"])
+        assert st == 200
+        served[p["hash"]] = data
+
+    (tmp_path / "bk").mkdir()
+    out = tmp_path / "bk" / "linli.db"
+    r = run_cli(["--db", net.db, "backup", str(out)])
+    assert r.returncode == 0, r.stderr
+    assert "integrity" in r.stdout
+    # Every photo the copy names is beside it, in the layout linlid reads.
+    con = sqlite3.connect(str(out))
+    try:
+        named = con.execute("SELECT DISTINCT hash, type FROM case_photos").fetchall()
+    finally:
+        con.close()
+    assert len(named) >= 2
+    ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+    src = os.path.join(os.path.dirname(net.db), "photos")
+    for hsh, typ in named:
+        rel = os.path.join(hsh[:2], hsh[2:] + "." + ext[typ])
+        with open(os.path.join(src, rel), "rb") as f1, \
+                open(os.path.join(tmp_path, "bk", "photos", rel), "rb") as f2:
+            assert f1.read() == f2.read()
+    assert re.search(rf"Photos: {len(named)} copied .*0 already in", r.stdout), r.stdout
+    # A second backup into the same directory copies nothing new.
+    r = run_cli(["--db", net.db, "backup", str(tmp_path / "bk" / "linli-2.db")])
+    assert r.returncode == 0, r.stderr
+    assert re.search(rf"Photos: 0 copied .*{len(named)} already in", r.stdout), r.stdout
+
+    # Restored: a server on the copy serves the same photos.
+    copy = server_factory.start(*SHARED_FLAGS, db=str(out))
+    admin = copy.client.login("admin", ADMIN_PASSWORD)
+    for p in b["photos"]:
+        st, h, data = copy.client.request("GET", p["url"], token=admin)
+        assert st == 200, data
+        assert data == served[p["hash"]]
+
+
+def test_backup_names_the_photos_it_could_not_find(net, client, tok, tmp_path):
+    ctype, body = multipart({"category": "public_facility", "lat": "39.9061",
+                             "lon": "116.4599"}, [("photo", "x.png", "image/png", png(6, 2))])
+    st, h, b = client.request("POST", "/api/v1/cases", raw=body, content_type=ctype,
+                              token=tok["resident"])
+    assert st == 201, b
+    empty = tmp_path / "nothing-here"
+    empty.mkdir()
+    (tmp_path / "bk").mkdir()
+    out = tmp_path / "bk" / "linli.db"
+    r = run_cli(["--db", net.db, "backup", str(out), "--photo-dir", str(empty)])
+    assert r.returncode == 1
+    assert b["photos"][0]["hash"] in r.stderr
+    assert "missing from" in r.stderr and str(empty) in r.stderr
+    # The database copy itself stands.
+    con = sqlite3.connect(str(out))
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()
+    # Refused before anything is written: photos would land on themselves,
+    # an unknown option, two files.
+    here = os.path.join(os.path.dirname(net.db), "again.db")
+    for args, msg in [([here], "where the photos already are"),
+                      ([str(tmp_path / "b2.db"), "--photos"], "unknown option --photos"),
+                      ([str(tmp_path / "b3.db"), str(tmp_path / "b4.db")], "usage")]:
+        r = run_cli(["--db", net.db, "backup"] + args)
+        assert r.returncode != 0 and msg in r.stderr, (args, r.stderr)
+    assert not os.path.exists(here)
+    assert not (tmp_path / "b2.db").exists() and not (tmp_path / "b3.db").exists()
