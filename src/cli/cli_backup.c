@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,6 +34,13 @@ static int photos_beside(const char *file, char *out, size_t size)
     const char *slash = strrchr(file, '/');
     int n = slash ? (int)(slash - file + 1) : 0;
     return (size_t)snprintf(out, size, "%.*sphotos", n, file) < size ? 0 : -1;
+}
+
+/* True when both paths name one existing directory. */
+static bool same_dir(const char *a, const char *b)
+{
+    char ra[PATH_MAX], rb[PATH_MAX];
+    return realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
 }
 
 struct photo_tally {
@@ -199,10 +207,6 @@ int cli_backup(struct cli *c, int argc, char **argv)
     if (photos_beside(file, to, sizeof to))
         return cli_die("the backup path is too long");
     bool photos = !cli_flag(argc, argv, "--no-photos");
-    if (photos && !strcmp(from, to))
-        return cli_die("the backup would put its photos in %s, where the photos already are; "
-                       "back up into another directory",
-                       from);
 
     struct linli_err err;
     linli_err_clear(&err);
@@ -213,6 +217,12 @@ int cli_backup(struct cli *c, int argc, char **argv)
            (double)(clock_mono_us() - t0) / 1e6);
     if (!photos)
         return 0;
+    if (same_dir(from, to)) {
+        printf("Photos: not copied; the copy is beside the live photo directory %s. Back up into "
+               "another directory to keep the photos too.\n",
+               from);
+        return 0;
+    }
     t0 = clock_mono_us();
     struct photo_tally t = {0};
     if (copy_photos(file, from, to, &t, &err))

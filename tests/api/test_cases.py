@@ -622,13 +622,16 @@ def test_backup_names_the_photos_it_could_not_find(net, client, tok, tmp_path):
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         con.close()
-    # Refused before anything is written: photos would land on themselves,
-    # an unknown option, two files.
-    here = os.path.join(os.path.dirname(net.db), "again.db")
-    for args, msg in [([here], "where the photos already are"),
-                      ([str(tmp_path / "b2.db"), "--photos"], "unknown option --photos"),
+    # Refused before anything is written: an unknown option, two files.
+    for args, msg in [([str(tmp_path / "b2.db"), "--photos"], "unknown option --photos"),
                       ([str(tmp_path / "b3.db"), str(tmp_path / "b4.db")], "usage")]:
         r = run_cli(["--db", net.db, "backup"] + args)
         assert r.returncode != 0 and msg in r.stderr, (args, r.stderr)
-    assert not os.path.exists(here)
     assert not (tmp_path / "b2.db").exists() and not (tmp_path / "b3.db").exists()
+    # A copy beside the live photos: the database is copied and the photos,
+    # already there, are said not to be.
+    here = os.path.join(os.path.dirname(net.db), "again.db")
+    r = run_cli(["--db", net.db, "backup", here])
+    assert r.returncode == 0, r.stderr
+    assert "not copied" in r.stdout and "another directory" in r.stdout
+    assert os.path.exists(here)
