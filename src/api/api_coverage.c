@@ -1,7 +1,8 @@
 /* api_coverage.c - /api/v1/reports/coverage (who among the elderly can walk
  * to a service in time, per street or community), its list of the people out
  * of reach, and /api/v1/plans/sites (where new sites would reach the most of
- * them). Staff only, limited to the caller's scope; computed on each call. */
+ * them). Staff only, limited to the caller's scope. The report per area is
+ * kept until what it counts changes (directory_coverage_cache.c). */
 #include "api/api.h"
 
 #include "domain/directory.h"

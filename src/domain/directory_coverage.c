@@ -6,7 +6,9 @@
  * People are read with one scan of the people table per call (a district's
  * million rows take a fraction of a second); the facilities come from the
  * directory's memory copy (directory__service_points) into a spatial index
- * made for the call. Nothing is stored. */
+ * made for the call. A report per area is kept until what it counts changes
+ * (directory_coverage_cache.c); the list and the plans are computed on each
+ * call. */
 #include "domain/directory_internal.h"
 
 #include "domain/people.h"
@@ -414,11 +416,30 @@ int directory_coverage(struct domain *d, const struct principal *who, const char
         return LINLI_EINVAL;
     if ((rc = resolve_scope(who, &s, err)))
         return rc;
+    /* A report kept from an earlier call, while nothing it counts changed. */
+    struct coverage_key key;
+    memset(&key, 0, sizeof key);
+    snprintf(key.service, sizeof key.service, "%s", service);
+    key.minutes = minutes;
+    key.level = level;
+    key.age_min = age_min;
+    snprintf(key.prefix, sizeof key.prefix, "%s", s.prefix);
+    snprintf(key.area, sizeof key.area, "%s", s.area);
+    snprintf(key.total_code, sizeof key.total_code, "%s",
+             s.area[0]                 ? s.area
+             : who->role == ROLE_ADMIN ? ""
+                                       : who->scope);
+    born_bound(age_min, key.born);
+    if ((rc = directory__coverage_revs(d, key.revs, err)))
+        return rc;
+    if (directory__coverage_kept(d, &key, out))
+        return LINLI_OK;
+
     struct reach r;
     if ((rc = reach_open(d, service, minutes, &r, err)))
         return rc;
     struct cov_args a = {.scope = &s, .reach = &r, .level = level};
-    born_bound(age_min, a.born);
+    memcpy(a.born, key.born, sizeof a.born);
     rc = store_read(d->store, coverage_job, &a, err);
     if (rc == LINLI_OK) {
         snprintf(out->service, sizeof out->service, "%s", service);
@@ -426,10 +447,7 @@ int directory_coverage(struct domain *d, const struct principal *who, const char
         out->level = level;
         out->age_min = age_min;
         out->facilities = (int64_t)r.n;
-        snprintf(out->total.code, sizeof out->total.code, "%s",
-                 s.area[0]                 ? s.area
-                 : who->role == ROLE_ADMIN ? ""
-                                           : who->scope);
+        snprintf(out->total.code, sizeof out->total.code, "%s", key.total_code);
         out->areas = malloc((a.n ? a.n : 1) * sizeof *out->areas);
         if (!out->areas)
             rc = linli_fail(err, LINLI_ENOMEM, "out of memory");
@@ -446,6 +464,8 @@ int directory_coverage(struct domain *d, const struct principal *who, const char
     reach_close(&r);
     if (rc)
         service_coverage_free(out);
+    else
+        directory__coverage_keep(d, &key, out);
     return rc;
 }
 

@@ -85,6 +85,7 @@ static struct directory *dir_get(struct domain *d, struct linli_err *err)
 
 void directory_close(struct domain *d)
 {
+    directory__coverage_cache_free(d);
     dir_free(d->directory);
     d->directory = NULL;
 }

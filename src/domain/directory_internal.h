@@ -57,6 +57,34 @@ typedef int (*directory_each_fn)(void *ctx, const struct facility *f, double dis
 int directory__each_near(struct domain *d, struct geo_point p, double radius_m,
                          directory_each_fn fn, void *ctx, struct linli_err *err);
 
+/* ---- coverage reports kept until their inputs change (directory_coverage_cache.c) ---- */
+
+/* Everything a coverage report depends on. Build it zeroed (memset) and fill
+ * strings with snprintf: keys are compared byte for byte. */
+struct coverage_key {
+    char service[SERVICE_CODE_MAX + 1];
+    double minutes;
+    int level, age_min;
+    char prefix[AREA_CODE_LEN + 1];     /* the people counted: codes starting so */
+    char area[AREA_CODE_LEN + 1];       /* the area asked for, "" = none */
+    char total_code[AREA_CODE_LEN + 1]; /* the code the report's total carries */
+    char born[11];                      /* the latest birth date counted */
+    int64_t revs[3];                    /* directory, people, areas */
+};
+
+/* The three revision numbers, read in one statement. */
+int directory__coverage_revs(struct domain *d, int64_t revs[3], struct linli_err *err);
+/* True with a copy of the kept report for `k` in *out (free it with
+ * service_coverage_free); false when none is kept (or no memory to copy). */
+bool directory__coverage_kept(struct domain *d, const struct coverage_key *k,
+                              struct service_coverage *out);
+/* Keeps a copy of `r` under `k`, the least recently used report making room.
+ * Silently keeps nothing when out of memory. */
+void directory__coverage_keep(struct domain *d, const struct coverage_key *k,
+                              const struct service_coverage *r);
+/* Frees the kept reports (directory_close). */
+void directory__coverage_cache_free(struct domain *d);
+
 /* Adds a field error naming where a query point lies when it is outside
  * China or more than DIRECTORY_SERVED_KM outside the district outline. */
 void directory__check_point(struct domain *d, const char *field, struct geo_point p,

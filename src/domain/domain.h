@@ -25,6 +25,9 @@ struct domain {
     /* The searchable copy of the service directory, made on first use
      * (directory.h); freed by directory_close. */
     struct directory *directory;
+    /* Coverage reports kept until their inputs change
+     * (directory_coverage_cache.c); freed by directory_close. */
+    struct coverage_cache *coverage_cache;
     /* Walking-time settings; zero = the defaults of walk.h. */
     double walk_detour, walk_speed;
     /* The one-key call centre's memory: device heartbeat state (devices.h),

@@ -50,3 +50,28 @@ const char people_schema_sql[] =
     "CREATE TRIGGER people_fts_update AFTER UPDATE OF name ON people BEGIN"
     "  INSERT INTO people_fts(people_fts, rowid, name) VALUES ('delete', old.id, old.name);"
     "  INSERT INTO people_fts(rowid, name) VALUES (new.id, new.name); END;";
+
+/* Schema step 11: revision numbers of the data reports are computed from,
+ * so a report can be kept until what it counts changes. Triggers bump them
+ * in the writing transaction, whoever writes (linlid, `linli import`, a
+ * script): `people` when a person arrives, leaves, or changes birth date,
+ * community or home point; `areas` on any change to the area list. */
+const char data_revs_schema_sql[] =
+    "CREATE TABLE data_revs ("
+    "  name TEXT PRIMARY KEY,"
+    "  rev INTEGER NOT NULL"
+    ");"
+    "INSERT INTO data_revs (name, rev) VALUES ('people', 0), ('areas', 0);"
+    "CREATE TRIGGER people_rev_insert AFTER INSERT ON people BEGIN"
+    "  UPDATE data_revs SET rev = rev + 1 WHERE name = 'people'; END;"
+    "CREATE TRIGGER people_rev_delete AFTER DELETE ON people BEGIN"
+    "  UPDATE data_revs SET rev = rev + 1 WHERE name = 'people'; END;"
+    "CREATE TRIGGER people_rev_update AFTER UPDATE OF birth_date, community_code, lat, lon"
+    "  ON people BEGIN"
+    "  UPDATE data_revs SET rev = rev + 1 WHERE name = 'people'; END;"
+    "CREATE TRIGGER areas_rev_insert AFTER INSERT ON areas BEGIN"
+    "  UPDATE data_revs SET rev = rev + 1 WHERE name = 'areas'; END;"
+    "CREATE TRIGGER areas_rev_delete AFTER DELETE ON areas BEGIN"
+    "  UPDATE data_revs SET rev = rev + 1 WHERE name = 'areas'; END;"
+    "CREATE TRIGGER areas_rev_update AFTER UPDATE ON areas BEGIN"
+    "  UPDATE data_revs SET rev = rev + 1 WHERE name = 'areas'; END;";

@@ -10,6 +10,7 @@ outline. The layouts stay apart so the tests can run in any order:
   建外 (110105001), around ORIGIN   one meals table; people just inside and
                                     just outside a 15-minute walk
   110105001026                      the "new facility" test's own person
+  110105001027                      the kept-report test's own people
   枣营 (110105012), 10 km north     clusters of 50 / 30 / 10 people, and 20
                                     a meals table already reaches
   首都机场 (110105400)              people around the community centres, for
@@ -38,6 +39,7 @@ JIANWAI = "110105001"
 NLJY = "110105001024"     # 南郎家园
 BLJY = "110105001025"     # 北郎家园
 YONGANLI = "110105001026"
+GUANGHUALI = "110105001027"
 CHAOWAI = "110105002"
 TIDONG = "110105002024"
 ZAOYING = "110105012"
@@ -263,6 +265,41 @@ def test_a_new_facility_raises_coverage_on_the_next_report(c, tok):
     assert counts(after["total"]) == (1, 1, 1, 0)
     assert after["facilities"] == before["facilities"] + 1
     assert after["total"]["share"] == 1.0
+
+
+def test_a_kept_report_follows_every_change_to_what_it_counts(srv, c, tok, module_factory):
+    """Reports are kept between calls; each kind of change is seen at once,
+    including one written by another process (`linli import people`)."""
+    admin = tok["admin"]
+    home = offset(ORIGIN, north_m=-7000)
+    first = add_person(c, admin, "光华里的", GUANGHUALI, home)
+    table = add_facility(c, admin, "光华里老年餐桌", offset(home, east_m=100), GUANGHUALI)
+    b = coverage(c, admin, service="meals", area=GUANGHUALI)
+    assert counts(b["total"]) == (1, 1, 1, 0)
+    assert coverage(c, admin, service="meals", area=GUANGHUALI) == b  # the same, kept
+    # Someone far from the table, through the command line.
+    import_people(srv, module_factory.tmpdir, [("光华里远处的", GUANGHUALI,
+                                                offset(home, north_m=3000))])
+    b = coverage(c, admin, service="meals", area=GUANGHUALI)
+    assert counts(b["total"]) == (2, 2, 1, 1)
+    # The first one moves away from the table.
+    st, h, p = c.patch(f"/api/v1/people/{first['id']}",
+                       {"home": {"lat": home[0] - 0.03, "lon": home[1]}}, token=admin)
+    assert st == 200, p
+    b = coverage(c, admin, service="meals", area=GUANGHUALI)
+    assert counts(b["total"]) == (2, 2, 0, 2)
+    # ... and back; then the table closes.
+    st, h, p = c.patch(f"/api/v1/people/{first['id']}",
+                       {"home": {"lat": home[0], "lon": home[1]}}, token=admin)
+    assert st == 200, p
+    assert counts(coverage(c, admin, service="meals", area=GUANGHUALI)["total"]) == (2, 2, 1, 1)
+    st, h, f = c.patch(f"/api/v1/facilities/{table['id']}", {"status": "closed"}, token=admin)
+    assert st == 200, f
+    b = coverage(c, admin, service="meals", area=GUANGHUALI)
+    assert counts(b["total"]) == (2, 2, 0, 2)
+    # A report asked by another scope is its own (the street sees the same).
+    s = coverage(c, tok["street"], service="meals", area=GUANGHUALI)
+    assert counts(s["total"]) == (2, 2, 0, 2)
 
 
 def test_coverage_is_limited_to_the_callers_scope(c, tok, layout):
