@@ -47,6 +47,11 @@ static void metrics(struct http_request *req, void *ctx)
                    "# HELP linli_sse_subscribers Live event-stream subscribers.\n"
                    "# TYPE linli_sse_subscribers gauge\nlinli_sse_subscribers %d\n",
                    sse_count(a->hub));
+    if (a->console_hub)
+        buf_printf(&out,
+                   "# HELP linli_console_subscribers Live operator console streams.\n"
+                   "# TYPE linli_console_subscribers gauge\nlinli_console_subscribers %d\n",
+                   sse_count(a->console_hub));
     devices_metrics_render(a->d, &out);
     if (a->mqtt)
         mqtt_intake_metrics_render(a->mqtt, &out);

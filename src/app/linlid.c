@@ -56,6 +56,7 @@ struct settings {
     long sse_max, sse_queue, sse_heartbeat, purge_interval, page_size, session_cache_ms;
     long walk_detour_pct, walk_speed;
     long offer_timeout_ms;
+    long console_grace_ms;
     long device_silent_s, care_tick_s;
     char photo_dir[1024];
     long photo_body_max;
@@ -132,6 +133,9 @@ static const struct cfg_option options[] = {
      "an older person's walking speed in metres a minute"},
     {"offer-timeout-ms", CFG_INT, S(offer_timeout_ms), 0, "20000", 100, 600000,
      "milliseconds an operator has to answer an offered call before it goes to the next"},
+    {"console-grace-ms", CFG_INT, S(console_grace_ms), 0, "10000", 0, 600000,
+     "milliseconds after an operator's last console closes before they are set away (a reload "
+     "keeps its ringing offer; 0 = at once)"},
     {"mqtt", CFG_STR, S(mqtt), sizeof(((struct settings *)0)->mqtt), "", 0, 0,
      "HOST:PORT of the MQTT broker the devices publish to (\"\" = no MQTT door)"},
     {"mqtt-clients", CFG_INT, S(mqtt_clients), 0, "4", 1, 16,
@@ -358,6 +362,7 @@ int main(int argc, char **argv)
     app.bus_sub = bus_subscribe(app.d.bus, "", on_bus_event, app.hub);
     app.console_sub = bus_subscribe(app.d.bus, "", on_console_event, app.console_hub);
     calls_set_offer_timeout(&app.d, set.offer_timeout_ms);
+    calls_set_console_grace(&app.d, set.console_grace_ms);
     app.sched = sched_start();
     if (!app.sched) {
         log_error("linlid: cannot start the scheduler");

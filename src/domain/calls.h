@@ -50,6 +50,9 @@
 #define CALL_NOTE_MAX         500 /* characters */
 #define CALLS_PAGE_MAX        200
 #define CALL_OFFER_TIMEOUT_MS 20000 /* default: an offer not taken in 20 s moves on */
+/* Default grace after an operator's last console ends: a reload or a network
+ * change reconnects well within it. */
+#define CALL_CONSOLE_GRACE_MS 10000
 
 enum call_state {
     CALL_QUEUED,
@@ -137,7 +140,9 @@ int calls_console_calls(struct domain *d, const struct principal *who, int64_t *
                         int64_t *offer, int64_t *offer_expires_at, struct linli_err *err);
 
 /* The console stream of an operator opened / ended: when an operator's last
- * console ends they go away (nobody is there to see an offer). */
+ * console ends they go away (nobody is there to see an offer) once the
+ * console grace has passed without a console opening again; meanwhile they
+ * are offered no new call. */
 void calls_console_opened(struct domain *d, const struct principal *who);
 void calls_console_closed(struct domain *d, const struct principal *who);
 
@@ -228,6 +233,9 @@ int calls_update_action(struct domain *d, const struct principal *who, int64_t c
 void calls_tick(struct domain *d, int64_t now_ms);
 /* Sets the offer timeout (ms; default CALL_OFFER_TIMEOUT_MS). */
 void calls_set_offer_timeout(struct domain *d, int64_t ms);
+/* Sets how long an operator whose last console ended stays as they were
+ * before going away (ms; 0 = away at once; default CALL_CONSOLE_GRACE_MS). */
+void calls_set_console_grace(struct domain *d, int64_t ms);
 /* Frees the memory queue. */
 void calls_close_dispatch(struct domain *d);
 

@@ -19,6 +19,12 @@
  * while another eligible operator has not been tried; once all have, the
  * round starts over, so with a single operator the call keeps ringing.
  *
+ * The end of an operator's last console stream sets them away, after a
+ * grace period (calls_set_console_grace): a page reloading, or a phone
+ * changing networks, reconnects within it and finds its offer still ringing
+ * (console.sync). While in grace they are offered nothing new; an offer they
+ * hold moves on at its deadline as usual, or when the grace runs out.
+ *
  * Everything here runs on the caller's thread: an offer made when a call
  * arrives is written and published before calls_enqueue returns. */
 #include "domain/calls.h"
@@ -35,6 +41,7 @@
 #include <string.h>
 
 #define TRIED_MAX 32 /* operators remembered per call as tried or declined */
+#define GONE_PER_TICK 32 /* operators set away per tick when their grace ends */
 
 struct waiting {
     int64_t id, person_id, created_at;
@@ -56,6 +63,7 @@ struct agent {
     int64_t current_call; /* answered and not yet closed, 0 = none */
     int64_t offer;        /* call held on offer, 0 = none */
     int consoles;         /* live console streams */
+    int64_t gone_since;   /* ms the last console ended, while in grace; 0 = not */
     int after_call;       /* presence once the current call closes: as before the answer */
 };
 
@@ -66,6 +74,7 @@ struct dispatch {
     struct agent *ops;
     int nops, ops_cap;
     int64_t timeout_ms;
+    int64_t grace_ms; /* after the last console ends, before away */
     uint64_t seq;
     pthread_mutex_t load_mu;
     int loaded; /* rebuilt from the store */
@@ -128,6 +137,7 @@ static struct dispatch *dispatch_new(void)
     pthread_mutex_init(&x->mu, NULL);
     pthread_mutex_init(&x->load_mu, NULL);
     x->timeout_ms = CALL_OFFER_TIMEOUT_MS;
+    x->grace_ms = CALL_CONSOLE_GRACE_MS;
     return x;
 }
 
@@ -171,6 +181,16 @@ void calls_set_offer_timeout(struct domain *d, int64_t ms)
         return;
     pthread_mutex_lock(&x->mu);
     x->timeout_ms = ms > 0 ? ms : CALL_OFFER_TIMEOUT_MS;
+    pthread_mutex_unlock(&x->mu);
+}
+
+void calls_set_console_grace(struct domain *d, int64_t ms)
+{
+    struct dispatch *x = dispatch_made(d);
+    if (!x)
+        return;
+    pthread_mutex_lock(&x->mu);
+    x->grace_ms = ms > 0 ? ms : 0;
     pthread_mutex_unlock(&x->mu);
 }
 
@@ -281,7 +301,7 @@ static void list_add(int64_t *v, int *n, int64_t id)
 static bool op_takes(const struct agent *op, const struct waiting *w)
 {
     return op->presence == PRESENCE_AVAILABLE && !op->offer && !op->current_call &&
-           calls__in_scope(&op->who, w->community) &&
+           !op->gone_since && calls__in_scope(&op->who, w->community) &&
            !listed(w->declined, w->ndeclined, op->who.user_id);
 }
 
@@ -752,6 +772,11 @@ void calls_dequeue(struct domain *d, int64_t call_id)
 
 /* ---- time ---- */
 
+static void publish_presence(struct domain *d, int64_t user_id, int state, int64_t since,
+                             int64_t current_call);
+static bool presence_locked(struct dispatch *x, struct agent *op, int state, int64_t now,
+                            struct decisions *ds);
+
 void calls_tick(struct domain *d, int64_t now_ms)
 {
     struct dispatch *x = dispatch_get(d);
@@ -772,11 +797,28 @@ void calls_tick(struct domain *d, int64_t now_ms)
             w->offered_to = 0;
         }
     }
-    if (ds.n)
+    /* Operators whose grace ran out without a console coming back: away. */
+    struct {
+        int64_t user_id, current;
+    } gone[GONE_PER_TICK];
+    int ngone = 0;
+    for (int i = 0; i < x->nops && ngone < GONE_PER_TICK; i++) {
+        struct agent *op = &x->ops[i];
+        if (!op->gone_since || op->consoles > 0 || now_ms - op->gone_since < x->grace_ms)
+            continue;
+        op->gone_since = 0;
+        if (presence_locked(x, op, PRESENCE_AWAY, now_ms, &ds)) {
+            gone[ngone].user_id = op->who.user_id;
+            gone[ngone++].current = op->current_call;
+        }
+    }
+    if (ds.n || ngone)
         round_locked(x, now_ms, &ds);
     pthread_mutex_unlock(&x->mu);
     if (ds.n)
         apply(d, x, &ds, NULL, 0);
+    for (int i = 0; i < ngone; i++)
+        publish_presence(d, gone[i].user_id, PRESENCE_AWAY, now_ms, gone[i].current);
 }
 
 /* ---- presence ---- */
@@ -892,8 +934,10 @@ void calls_console_opened(struct domain *d, const struct principal *who)
         return;
     pthread_mutex_lock(&x->mu);
     struct agent *op = op_of(x, who, clock_now_ms());
-    if (op)
+    if (op) {
         op->consoles++;
+        op->gone_since = 0; /* back within the grace: as if never gone */
+    }
     pthread_mutex_unlock(&x->mu);
 }
 
@@ -909,11 +953,16 @@ void calls_console_closed(struct domain *d, const struct principal *who)
     pthread_mutex_lock(&x->mu);
     struct agent *op = find_op(x, who->user_id);
     if (op && op->consoles > 0 && --op->consoles == 0) {
-        /* Nobody is watching for offers: away, so calls go elsewhere. */
-        changed = presence_locked(x, op, PRESENCE_AWAY, now, &ds);
-        current = op->current_call;
-        if (changed)
-            round_locked(x, now, &ds);
+        if (x->grace_ms > 0 && op->presence != PRESENCE_AWAY) {
+            /* Nobody is watching for offers: away once the grace runs out
+             * (calls_tick), unless a console comes back first. */
+            op->gone_since = now;
+        } else {
+            changed = presence_locked(x, op, PRESENCE_AWAY, now, &ds);
+            current = op->current_call;
+            if (changed)
+                round_locked(x, now, &ds);
+        }
     }
     pthread_mutex_unlock(&x->mu);
     apply(d, x, &ds, NULL, 0);

@@ -14,6 +14,7 @@ import hmac
 import itertools
 import json
 import os
+import re
 import sqlite3
 import time
 
@@ -166,7 +167,8 @@ def w(module_factory):
     path = module_factory.new_db_path()
     cli("--db", path, "init")
     cli("--db", path, "import", "areas", "--dir", DATA)
-    srv = module_factory.start(*SHARED_FLAGS, db=path)
+    # No console grace: the end of a console sets its operator away at once.
+    srv = module_factory.start(*SHARED_FLAGS, "--console-grace-ms", "0", db=path)
     return make_world(srv)
 
 
@@ -378,6 +380,79 @@ def test_the_end_of_the_console_stream_sets_the_operator_away(w):
             break
         time.sleep(0.1)
     assert state == "away"
+
+
+def consoles_open(c):
+    st, h, text = c.request("GET", "/metrics")
+    assert st == 200
+    m = re.search(r"^linli_console_subscribers (\d+)$", text, re.M)
+    assert m, "no console gauge in /metrics"
+    return int(m.group(1))
+
+
+def until(what, timeout=20):
+    """Polls `what` (every 0.1 s, at most `timeout` s) until it is true."""
+    for _ in range(int(timeout * 10)):
+        if what():
+            return True
+        time.sleep(0.1)
+    return what()
+
+
+def test_a_console_reloaded_within_the_grace_keeps_its_ringing_offer(module_factory):
+    path = module_factory.new_db_path()
+    cli("--db", path, "init")
+    cli("--db", path, "import", "areas", "--dir", DATA)
+    # A grace longer than the test; offers that never time out by themselves.
+    srv = module_factory.start(*SHARED_FLAGS, "--console-grace-ms", "600000",
+                               "--offer-timeout-ms", "600000", db=path)
+    g = make_world(srv)
+    c = g["c"]
+    s1, _ = console(srv, g["op1"])
+    put_presence(c, g["op1"], "available")
+    call_id = press(c, g["device"], "service")
+    assert s1.wait_for(is_event("console.offer"), 10) is not None, "op1 got no offer"
+    # The page goes (a reload): once the server has seen the stream end,
+    # op1 is still available and the call still rings for them.
+    s1.close()
+    assert until(lambda: consoles_open(c) == 0), "the server never saw the console end"
+    assert c.get("/api/v1/console/presence", token=g["op1"])[2]["state"] == "available"
+    st, h, got = c.get(f"/api/v1/calls/{call_id}", token=g["op1"])
+    assert st == 200 and got["state"] == "offered" and got["offered_to"] == g["op1_id"], got
+    # The page is back: it finds the offer ringing and answers it.
+    s1, sync = console(srv, g["op1"])
+    try:
+        assert sync["presence"] == "available" and sync["offer"] == call_id, sync
+        st, h, b = c.post(f"/api/v1/calls/{call_id}/answer", token=g["op1"])
+        assert st == 200, b
+    finally:
+        s1.close()
+
+
+def test_a_console_gone_past_the_grace_sets_its_operator_away(module_factory):
+    path = module_factory.new_db_path()
+    cli("--db", path, "init")
+    cli("--db", path, "import", "areas", "--dir", DATA)
+    srv = module_factory.start(*SHARED_FLAGS, "--console-grace-ms", "1000",
+                               "--offer-timeout-ms", "600000", db=path)
+    g = make_world(srv)
+    c = g["c"]
+    s1, _ = console(srv, g["op1"])
+    s2, _ = console(srv, g["op2"])
+    try:
+        put_presence(c, g["op1"], "available")
+        call_id = press(c, g["device"], "service")
+        assert s1.wait_for(is_event("console.offer"), 10) is not None, "op1 got no offer"
+        put_presence(c, g["op2"], "available")
+        s1.close()
+        # After the grace op1 is away and the ringing call has gone to op2.
+        assert until(lambda: c.get("/api/v1/console/presence",
+                                   token=g["op1"])[2]["state"] == "away")
+        offer = s2.wait_for(lambda e: e["event"] == "console.offer" and
+                            data(e)["call"]["id"] == call_id, 10)
+        assert offer is not None, "the call did not move to op2"
+    finally:
+        s2.close()
 
 
 def test_the_console_knows_who_holds_the_offer_and_the_call_on_reconnect(w):

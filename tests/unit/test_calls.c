@@ -278,6 +278,48 @@ static int64_t console_offer(struct fixture *f, const struct principal *who, int
     return offer;
 }
 
+static void a_reload_within_the_grace_keeps_the_offer_and_a_real_leave_goes_away(void **state)
+{
+    struct fixture *f = *state;
+    calls_set_console_grace(&f->d, 10000);
+    calls_set_offer_timeout(&f->d, 60000);
+    calls_console_opened(&f->d, &f->op_a1);
+    available(f, &f->op_a1);
+    available(f, &f->op_a2);
+    int64_t id = call_in(f, A1, "health", 1, 0, 0);
+    assert_int_equal(calls__offered_to(&f->d, id), f->op_a1.user_id);
+
+    /* The page reloads: the stream ends and a new one opens within the grace. */
+    calls_console_closed(&f->d, &f->op_a1);
+    assert_int_equal(presence_of(f, &f->op_a1), PRESENCE_AVAILABLE);
+    calls_tick(&f->d, clock_now_ms() + 5000);
+    assert_int_equal(calls__offered_to(&f->d, id), f->op_a1.user_id);
+    calls_console_opened(&f->d, &f->op_a1);
+    int64_t expires;
+    assert_int_equal(console_offer(f, &f->op_a1, &expires), id);
+    calls_tick(&f->d, clock_now_ms() + 15000); /* past the grace: nothing happens now */
+    assert_int_equal(presence_of(f, &f->op_a1), PRESENCE_AVAILABLE);
+    assert_int_equal(calls__offered_to(&f->d, id), f->op_a1.user_id);
+
+    /* The tab is closed for good: in the grace no new call comes to them ... */
+    calls_console_closed(&f->d, &f->op_a1);
+    int64_t second = call_in(f, A1, "health", 1, 0, 0);
+    assert_int_equal(calls__offered_to(&f->d, second), f->op_a2.user_id);
+    /* ... and when it runs out they are away and their offer moves on. */
+    calls_tick(&f->d, clock_now_ms() + 9000);
+    assert_int_equal(presence_of(f, &f->op_a1), PRESENCE_AVAILABLE);
+    calls_tick(&f->d, clock_now_ms() + 10500);
+    assert_int_equal(presence_of(f, &f->op_a1), PRESENCE_AWAY);
+    assert_int_equal(calls__offered_to(&f->d, id), 0); /* op_a2 holds the second */
+    assert_int_equal(timeline_count(f, id, "offered"), 1);
+
+    /* With no grace the end of the last console is away at once. */
+    calls_set_console_grace(&f->d, 0);
+    calls_console_opened(&f->d, &f->op_a2);
+    calls_console_closed(&f->d, &f->op_a2);
+    assert_int_equal(presence_of(f, &f->op_a2), PRESENCE_AWAY);
+}
+
 static void a_console_learns_when_its_offer_expires(void **state)
 {
     struct fixture *f = *state;
@@ -882,6 +924,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_offer_not_taken_in_time_moves_to_the_next, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_console_learns_when_its_offer_expires, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_reload_within_the_grace_keeps_the_offer_and_a_real_leave_goes_away, setup, teardown),
         cmocka_unit_test_setup_teardown(each_state_change_is_one_call_updated_with_codes_only,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(a_declined_call_goes_on_and_never_comes_back, setup,
