@@ -115,7 +115,33 @@ static void write_cell(FILE *out, int k, const char *v)
     fputc(last ? '\n' : ',', out);
 }
 
-/* ---- closures: "YYYY-MM-DD..YYYY-MM-DD reason; ..." ---- */
+/* ---- closures: "YYYY-MM-DD..YYYY-MM-DD reason; ..." ----
+ *
+ * A ';' or a backslash inside a reason is written with a backslash before it
+ * ("\;" and "\\"), so every reason comes back from an export as it went in;
+ * any other backslash stands for itself. */
+
+/* The end of the item starting at `p`: its unescaped ';' or the end. */
+static const char *item_end(const char *p)
+{
+    for (; *p && *p != ';'; p++)
+        if (p[0] == '\\' && (p[1] == ';' || p[1] == '\\'))
+            p++;
+    return p;
+}
+
+/* Copies n bytes of `r` into `out` undoing the escapes; returns the length. */
+static size_t unescape_reason(const char *r, size_t n, char *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r[i] == '\\' && i + 1 < n && (r[i + 1] == ';' || r[i + 1] == '\\'))
+            i++;
+        out[k++] = r[i];
+    }
+    out[k] = '\0';
+    return k;
+}
 
 static bool leap(int y)
 {
@@ -156,9 +182,7 @@ static int closures_parse(const char *text, struct closure *out, int *n, char *w
     *n = 0;
     int item = 0;
     for (const char *p = text; *p;) {
-        const char *end = strchr(p, ';');
-        if (!end)
-            end = p + strlen(p);
+        const char *end = item_end(p);
         while (p < end && space(*p))
             p++;
         const char *e = end;
@@ -206,14 +230,16 @@ static int closures_parse(const char *text, struct closure *out, int *n, char *w
         const char *r = tok_end;
         while (r < e && space(*r))
             r++;
+        char reason[sizeof c->reason * 2];
         size_t rn = (size_t)(e - r);
-        if (utf8_chars(r, rn) > FACILITY_CLOSURE_WHY_MAX || rn >= sizeof c->reason) {
+        if (rn < sizeof reason)
+            rn = unescape_reason(r, rn, reason);
+        if (rn >= sizeof c->reason || utf8_chars(reason, rn) > FACILITY_CLOSURE_WHY_MAX) {
             snprintf(why, size, "closure %d: the reason is longer than %d characters", item,
                      FACILITY_CLOSURE_WHY_MAX);
             return -1;
         }
-        memcpy(c->reason, r, rn);
-        c->reason[rn] = '\0';
+        memcpy(c->reason, reason, rn + 1);
         (*n)++;
         p = next;
     }
@@ -224,9 +250,17 @@ static void closures_format(const struct closure *c, int n, char *out, size_t si
 {
     size_t at = 0;
     out[0] = '\0';
-    for (int i = 0; i < n && at < size; i++)
-        at += (size_t)snprintf(out + at, size - at, "%s%s..%s%s%s", i ? "; " : "", c[i].from,
-                               c[i].to, c[i].reason[0] ? " " : "", c[i].reason);
+    for (int i = 0; i < n && at < size; i++) {
+        at += (size_t)snprintf(out + at, size - at, "%s%s..%s%s", i ? "; " : "", c[i].from,
+                               c[i].to, c[i].reason[0] ? " " : "");
+        for (const char *r = c[i].reason; *r && at + 2 < size; r++) {
+            if (*r == ';' || *r == '\\')
+                out[at++] = '\\';
+            out[at++] = *r;
+        }
+        if (at < size)
+            out[at] = '\0';
+    }
 }
 
 /* ---- import ---- */
@@ -801,7 +835,7 @@ static void write_facility(FILE *out, const struct facility *f, bool gcj02)
         snprintf(rating, sizeof rating, "%d.%d", f->rating_tenths / 10, f->rating_tenths % 10);
     char hours[HOURS_TEXT_MAX];
     hours_format_week(&f->hours, hours, sizeof hours);
-    char closures[FACILITY_CLOSURES_MAX * (24 + sizeof f->closures[0].reason) + 1];
+    char closures[FACILITY_CLOSURES_MAX * (24 + 2 * sizeof f->closures[0].reason) + 1];
     closures_format(f->closures, f->nclosures, closures, sizeof closures);
     char *services = NULL;
     if (f->nservices > 0) {

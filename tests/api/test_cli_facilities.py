@@ -416,3 +416,22 @@ def test_the_same_seed_gives_the_same_facilities(module_factory, demo):
     build_demo(other, 8)
     assert export(same) == text
     assert export(other) != text
+
+
+def test_a_semicolon_or_backslash_in_a_closure_reason_survives_the_round_trip(db, tmp_path):
+    # In the cell, "\;" is a ';' of the reason and "\\" a backslash; a lone
+    # backslash stands for itself.
+    cell = r"2027-01-04..2027-01-05 水管维修\; 周三恢复 \\ 见通知; 2027-02-01..2027-02-01 停电\t"
+    cli("--db", db, "import", "facilities",
+        write_csv(tmp_path / "in.csv", [row(closures=cell)]))
+    con = sqlite3.connect(db)
+    stored = json.loads(con.execute("SELECT closures FROM facilities").fetchone()[0])
+    con.close()
+    assert [c["reason"] for c in stored] == ["水管维修; 周三恢复 \\ 见通知", r"停电\t"]
+    first = export(db)
+    # The export escapes every backslash, the lone one too.
+    assert export_rows(db)[0]["closures"] == cell.replace(r"停电\t", r"停电\\t")
+    (tmp_path / "first.csv").write_text(first, encoding="utf-8")
+    other = new_db(str(tmp_path / "other.db"))
+    cli("--db", other, "import", "facilities", tmp_path / "first.csv")
+    assert export(other) == first
