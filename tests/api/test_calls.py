@@ -399,15 +399,20 @@ def until(what, timeout=20):
     return what()
 
 
-def test_a_console_reloaded_within_the_grace_keeps_its_ringing_offer(module_factory):
+def world_with_grace(module_factory, grace_ms):
+    """A world of its own whose consoles have `grace_ms` of grace and whose
+    offers never time out by themselves."""
     path = module_factory.new_db_path()
     cli("--db", path, "init")
     cli("--db", path, "import", "areas", "--dir", DATA)
-    # A grace longer than the test; offers that never time out by themselves.
-    srv = module_factory.start(*SHARED_FLAGS, "--console-grace-ms", "600000",
+    srv = module_factory.start(*SHARED_FLAGS, "--console-grace-ms", str(grace_ms),
                                "--offer-timeout-ms", "600000", db=path)
-    g = make_world(srv)
-    c = g["c"]
+    return make_world(srv)
+
+
+def test_a_console_reloaded_within_the_grace_keeps_its_ringing_offer(module_factory):
+    g = world_with_grace(module_factory, 600000)  # longer than the test
+    c, srv = g["c"], g["srv"]
     s1, _ = console(srv, g["op1"])
     put_presence(c, g["op1"], "available")
     call_id = press(c, g["device"], "service")
@@ -430,13 +435,8 @@ def test_a_console_reloaded_within_the_grace_keeps_its_ringing_offer(module_fact
 
 
 def test_a_console_gone_past_the_grace_sets_its_operator_away(module_factory):
-    path = module_factory.new_db_path()
-    cli("--db", path, "init")
-    cli("--db", path, "import", "areas", "--dir", DATA)
-    srv = module_factory.start(*SHARED_FLAGS, "--console-grace-ms", "1000",
-                               "--offer-timeout-ms", "600000", db=path)
-    g = make_world(srv)
-    c = g["c"]
+    g = world_with_grace(module_factory, 1000)
+    c, srv = g["c"], g["srv"]
     s1, _ = console(srv, g["op1"])
     s2, _ = console(srv, g["op2"])
     try:
