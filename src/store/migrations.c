@@ -17,6 +17,7 @@ extern const char cases_schema_sql[];          /* src/domain/cases_schema.c */
 extern const char open311_schema_sql[];        /* src/domain/open311_schema.c */
 extern const char hotline_signal_schema_sql[]; /* src/domain/hotline_schema.c */
 extern const char cases_due_schema_sql[];      /* src/domain/cases_schema.c */
+extern const char users_reset_schema_sql[];    /* src/domain/users.c */
 
 const struct migration store_migrations[] = {
     {1, "accounts, sessions, audit log, idempotency keys",
@@ -77,6 +78,7 @@ const struct migration store_migrations[] = {
     {8, "Open311 clients' keys and their requests' media URLs", open311_schema_sql},
     {9, "devices: a signal never reported is NULL, not -1", hotline_signal_schema_sql},
     {10, "cases: the index of pending deadlines", cases_due_schema_sql},
+    {11, "accounts: a password an admin set is to be changed by its owner", users_reset_schema_sql},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);
