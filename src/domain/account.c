@@ -56,7 +56,9 @@ int account_change_password(struct domain *d, const struct principal *who, const
                           "Only a logged-in account has a password to change.");
     /* Everything that needs no hashing first: bad input costs nothing and
      * counts against nothing. */
-    if (!current)
+    /* No stored password is empty (every one met the rules): an empty one
+     * is a form left blank, not a guess, and does not count as one. */
+    if (!current || !*current)
         linli_field(err, "current_password", "is required");
     if (!fresh)
         linli_field(err, "new_password", "is required");

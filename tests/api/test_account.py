@@ -232,6 +232,19 @@ def test_wrong_current_passwords_count_as_failed_logins(server_factory):
     con.close()
 
 
+def test_a_blank_current_password_is_required_not_counted(server_factory):
+    srv = server_factory.start("--login-max-failures", 2, "--login-max-failures-ip", 100,
+                               "--login-window", 120)
+    c = srv.client
+    c.create_user(srv.admin_token(), "blank", password=PW)
+    tok = c.login("blank", PW)
+    for _ in range(3):
+        st, h, b = change(c, tok, "", NEW)
+        assert_problem(st, h, b, 422)
+        assert field_errors(b) == {"current_password": "is required"}
+    assert change(c, tok, PW, NEW)[0] == 204
+
+
 def test_failed_logins_count_against_a_change_too(server_factory):
     srv = server_factory.start("--login-max-failures", 3, "--login-max-failures-ip", 100,
                                "--login-window", 120)
