@@ -265,6 +265,7 @@ json_t *api_user_json(const struct user *u)
     json_object_set_new(o, "scope", u->scope[0] ? json_string(u->scope) : json_null());
     json_object_set_new(o, "disabled", json_boolean(u->disabled));
     json_object_set_new(o, "has_password", json_boolean(u->has_password));
+    json_object_set_new(o, "must_change_password", json_boolean(u->must_change_password));
     json_object_set_new(o, "created_at", api_time(u->created_at));
     json_object_set_new(o, "updated_at", api_time(u->updated_at));
     return o;

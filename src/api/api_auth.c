@@ -1,7 +1,8 @@
 /* api_auth.c - POST /api/v1/auth/login, POST /api/v1/auth/logout, GET /api/v1/me
- * (the account, with the case units it acts for). */
+ * (the account, with the case units it acts for), POST /api/v1/me/password. */
 #include "api/api.h"
 
+#include "domain/account.h"
 #include "domain/auth.h"
 #include "domain/cases.h"
 
@@ -83,12 +84,41 @@ static void me(struct http_request *req, void *ctx)
     http_respond_json(req, 200, out);
 }
 
+/* POST /api/v1/me/password {current_password, new_password}: 204 once the
+ * new password is stored and the account's other sessions have ended; the
+ * session making the request stays open. */
+static void me_password(struct http_request *req, void *ctx)
+{
+    struct api *a = ctx;
+    struct principal who;
+    if (api_auth(a, req, &who) || api_query(req, (const char *const[]){NULL}))
+        return;
+    static const struct jx_field fields[] = {
+        {"current_password", JX_STRING, true, false, PASSWORD_MAX},
+        {"new_password", JX_STRING, true, false, PASSWORD_MAX},
+    };
+    json_t *body = api_body(req, fields, sizeof fields / sizeof fields[0]);
+    if (!body)
+        return;
+    struct linli_err err;
+    linli_err_clear(&err);
+    int rc = account_change_password(a->d, &who, jx_str(body, "current_password"),
+                                     jx_str(body, "new_password"), &err);
+    json_decref(body);
+    if (rc) {
+        api_error(req, &err);
+        return;
+    }
+    http_respond(req, 204, NULL, "", 0);
+}
+
 int api_auth_routes(struct api *a)
 {
     int rc;
     if ((rc = http_route(a->http, "POST", "/api/v1/auth/login", login, a)) < 0 ||
         (rc = http_route(a->http, "POST", "/api/v1/auth/logout", logout, a)) < 0 ||
-        (rc = http_route(a->http, "GET", "/api/v1/me", me, a)) < 0)
+        (rc = http_route(a->http, "GET", "/api/v1/me", me, a)) < 0 ||
+        (rc = http_route(a->http, "POST", "/api/v1/me/password", me_password, a)) < 0)
         return rc;
     return 0;
 }

@@ -70,8 +70,10 @@ static bool revoked_matches(const void *ctx, void *arg)
     const struct principal *who = ctx;
     json_t *ev = arg;
     const char *session = json_string_value(json_object_get(ev, "session"));
+    const char *except = json_string_value(json_object_get(ev, "except_session"));
     return who->user_id == json_integer_value(json_object_get(ev, "user_id")) &&
-           (!session || !strcmp(session, who->session));
+           (!session || !strcmp(session, who->session)) &&
+           (!except || strcmp(except, who->session) != 0);
 }
 
 void api_events_on_bus(struct sse_hub *hub, const char *topic, json_t *payload)

@@ -343,14 +343,18 @@ static const char SQL_SESSION_INSERT[] =
     "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, ip) VALUES (?, ?, ?, ?, ?)";
 static const char SQL_SESSION_LOOKUP[] =
     "SELECT s.expires_at, u.id, u.username, u.display_name, u.role, u.scope, u.disabled,"
-    " u.password_hash IS NOT NULL, u.created_at, u.updated_at"
+    " u.password_hash IS NOT NULL, u.created_at, u.updated_at, u.must_change_password"
     " FROM sessions s JOIN users u ON u.id = s.user_id"
     " WHERE s.token_hash = ? AND s.revoked_at IS NULL";
 static const char SQL_SESSION_REVOKE[] =
     "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL";
 static const char SQL_SESSION_REVOKE_USER[] =
     "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL";
+static const char SQL_SESSION_REVOKE_OTHERS[] =
+    "UPDATE sessions SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL"
+    " AND expires_at > ?1 AND substr(token_hash, 1, 16) <> ?3";
 static const char SQL_SESSION_PURGE[] = "DELETE FROM sessions WHERE expires_at < ?";
+static const char SQL_OWN_HASH[] = "SELECT password_hash FROM users WHERE id = ? AND disabled = 0";
 
 struct login_lookup {
     const char *username;
@@ -372,7 +376,7 @@ static int login_lookup_job(struct store_conn *c, void *arg, struct linli_err *e
     if (rc != SQLITE_ROW)
         return store_fail(c, rc, "reading an account", err);
     users_from_row(st, 0, l->user);
-    const unsigned char *h = sqlite3_column_text(st, 9);
+    const unsigned char *h = sqlite3_column_text(st, 10); /* after USER_COLUMNS */
     snprintf(l->hash, sizeof l->hash, "%s", h ? (const char *)h : "");
     l->found = true;
     return LINLI_OK;
@@ -550,6 +554,72 @@ int auth_revoke_user_sessions(struct store_conn *c, int64_t user_id, struct linl
     sqlite3_bind_int64(st, 2, user_id);
     int rc = sqlite3_step(st);
     return rc == SQLITE_DONE ? LINLI_OK : store_fail(c, rc, "ending sessions", err);
+}
+
+int auth_revoke_other_sessions(struct store_conn *c, int64_t user_id, const char *keep_session,
+                               int *ended, struct linli_err *err)
+{
+    sqlite3_stmt *st = store_stmt(c, SQL_SESSION_REVOKE_OTHERS, err);
+    if (!st)
+        return err->status;
+    sqlite3_bind_int64(st, 1, clock_now_ms());
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_text(st, 3, keep_session, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        return store_fail(c, rc, "ending sessions", err);
+    *ended = sqlite3_changes(store_db(c));
+    return LINLI_OK;
+}
+
+struct own_hash {
+    int64_t user_id;
+    char *hash;
+};
+
+static int own_hash_job(struct store_conn *c, void *arg, struct linli_err *err)
+{
+    struct own_hash *o = arg;
+    sqlite3_stmt *st = store_stmt(c, SQL_OWN_HASH, err);
+    if (!st)
+        return err->status;
+    sqlite3_bind_int64(st, 1, o->user_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *h = sqlite3_column_text(st, 0);
+        snprintf(o->hash, crypto_pwhash_STRBYTES, "%s", h ? (const char *)h : "");
+        return LINLI_OK;
+    }
+    return rc == SQLITE_DONE ? LINLI_OK : store_fail(c, rc, "reading an account", err);
+}
+
+int auth_check_own_password(struct domain *d, const struct principal *who, const char *field,
+                            const char *password, char hash[crypto_pwhash_STRBYTES],
+                            struct linli_err *err)
+{
+    struct auth *a = d->auth;
+    int rc = limit_check(a, who->username, who->ip, err);
+    if (rc)
+        return rc;
+    hash[0] = '\0';
+    struct own_hash o = {who->user_id, hash};
+    if ((rc = store_read(d->store, own_hash_job, &o, err)))
+        return rc;
+    /* As at login: an account without a usable hash still takes the time of
+     * one check, against the dummy. */
+    bool usable = hash[0] != '\0';
+    rc = verify_password(a, usable ? hash : a->dummy_hash, password, err);
+    if (rc == LINLI_EBUSY)
+        return rc;
+    if (rc != LINLI_OK || !usable) {
+        limit_fail(a, who->username, who->ip);
+        log_info("auth: wrong current password for \"%s\" from %s", who->username, who->ip);
+        sodium_memzero(hash, crypto_pwhash_STRBYTES);
+        linli_fail(err, LINLI_EINVAL, "The current password is wrong; nothing was changed.");
+        return linli_field(err, field, "is not your current password");
+    }
+    limit_clear_user(a, who->username);
+    return LINLI_OK;
 }
 
 static int purge_job(struct store_conn *c, void *arg, struct linli_err *err)

@@ -69,6 +69,22 @@ void auth_forget_user(struct auth *a, int64_t user_id);
 /* Inside a write job: ends every open session of a user. */
 int auth_revoke_user_sessions(struct store_conn *c, int64_t user_id, struct linli_err *err);
 
+/* Inside a write job: ends every open session of a user except the one
+ * named `keep_session` (principal.session: the first 16 hex digits of its
+ * token's hash). Sets *ended to how many it ended. */
+int auth_revoke_other_sessions(struct store_conn *c, int64_t user_id, const char *keep_session,
+                               int *ended, struct linli_err *err);
+
+/* Checks `password` against the caller's own (enabled) account, under the
+ * login limits: a wrong one counts as a failed login of who->username from
+ * who->ip, a right one clears the username's count. Returns 0 with the
+ * stored hash in `hash`; ELIMIT (429) once the limits are reached; EINVAL
+ * with a field error on `field` when it does not match; EBUSY when no
+ * hashing slot frees in time. Changes nothing in the store. */
+int auth_check_own_password(struct domain *d, const struct principal *who, const char *field,
+                            const char *password, char hash[crypto_pwhash_STRBYTES],
+                            struct linli_err *err);
+
 /* Deletes sessions expired more than a day ago and old idempotency keys.
  * Returns 0 or a status; run by the scheduler. */
 int auth_purge(struct domain *d, struct linli_err *err);

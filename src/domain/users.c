@@ -23,7 +23,13 @@ static const char SQL_USER_LIST[] = "SELECT " USER_COLUMNS " FROM users"
 static const char SQL_USER_COUNT[] = "SELECT count(*) FROM users";
 static const char SQL_USER_UPDATE[] =
     "UPDATE users SET display_name = ?2, role = ?3, scope = ?4, disabled = ?5,"
-    " password_hash = COALESCE(?6, password_hash), updated_at = ?7 WHERE id = ?1";
+    " password_hash = COALESCE(?6, password_hash), updated_at = ?7, must_change_password = ?8"
+    " WHERE id = ?1";
+
+/* Schema step 12 (src/store/migrations.c): existing accounts keep the
+ * passwords they have without being asked to change them. */
+const char users_reset_schema_sql[] =
+    "ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;";
 
 static void copy_text(char *dst, size_t size, const unsigned char *src)
 {
@@ -44,6 +50,7 @@ void users_from_row(sqlite3_stmt *st, int i, struct user *u)
     u->has_password = sqlite3_column_int(st, i + 6) != 0;
     u->created_at = sqlite3_column_int64(st, i + 7);
     u->updated_at = sqlite3_column_int64(st, i + 8);
+    u->must_change_password = sqlite3_column_int(st, i + 9) != 0;
 }
 
 int users_check_username(const char *s, struct linli_err *err)
@@ -62,14 +69,19 @@ int users_check_username(const char *s, struct linli_err *err)
     return LINLI_OK;
 }
 
-int users_check_password(const char *p, struct linli_err *err)
+int users_check_password_as(const char *field, const char *p, struct linli_err *err)
 {
     size_t n = strlen(p);
     if (jx_utf8_len(p) < PASSWORD_MIN)
-        return linli_field(err, "password", "must be at least %d characters", PASSWORD_MIN);
+        return linli_field(err, field, "must be at least %d characters", PASSWORD_MIN);
     if (n > PASSWORD_MAX)
-        return linli_field(err, "password", "must be at most %d bytes", PASSWORD_MAX);
+        return linli_field(err, field, "must be at most %d bytes", PASSWORD_MAX);
     return LINLI_OK;
+}
+
+int users_check_password(const char *p, struct linli_err *err)
+{
+    return users_check_password_as("password", p, err);
 }
 
 /* Checks role and scope together: district, street and community staff need
@@ -361,6 +373,12 @@ static int update_job(struct store_conn *c, void *arg, struct linli_err *err)
     if (j->hash)
         sqlite3_bind_text(st, 6, j->hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, clock_now_ms());
+    /* A password set by an admin for someone else is one its owner did not
+     * choose; the command line (user_id 0) is the machine's operator, most
+     * often resetting their own forgotten admin password. */
+    bool must_change = p->set_password ? j->who->user_id != 0 && j->who->user_id != j->id
+                                       : before.must_change_password;
+    sqlite3_bind_int(st, 8, must_change);
     rc = sqlite3_step(st);
     if (rc != SQLITE_DONE)
         return store_fail(c, rc, "updating a user", err);

@@ -24,6 +24,7 @@ struct user {
     char scope[AREA_CODE_LEN + 1];
     bool disabled;
     bool has_password;
+    bool must_change_password; /* an admin set the password: its owner should choose another */
     int64_t created_at, updated_at;
 };
 
@@ -68,7 +69,9 @@ int users_list(struct domain *d, const struct principal *who, const struct user_
                struct user **items, int *n, int64_t *next, struct linli_err *err);
 
 /* Changes an account. Disabling it or changing its password, role or scope
- * ends its sessions. Audited; publishes "user.updated". */
+ * ends its sessions. A password an admin sets for another account marks it
+ * must_change_password (the command line's reset does not). Audited;
+ * publishes "user.updated". */
 int users_update(struct domain *d, const struct principal *who, int64_t id,
                  const struct user_patch *p, struct user *out, struct linli_err *err);
 
@@ -77,11 +80,14 @@ int users_count(struct domain *d, int64_t *n, struct linli_err *err);
 /* Validation shared with the command line; each returns 0 or EINVAL with a field error. */
 int users_check_username(const char *username, struct linli_err *err);
 int users_check_password(const char *password, struct linli_err *err);
+/* The same rules for a password that arrives under another field name
+ * ("new_password"): the same messages, on `field`. */
+int users_check_password_as(const char *field, const char *password, struct linli_err *err);
 
 /* Reads one user row from a statement whose columns are USER_COLUMNS. */
 #define USER_COLUMNS                                                                               \
     "id, username, display_name, role, scope, disabled, password_hash IS NOT NULL, created_at, "   \
-    "updated_at"
+    "updated_at, must_change_password"
 void users_from_row(sqlite3_stmt *st, int first_col, struct user *u);
 
 /* On a database with no admin account, creates "admin" with `password`, or

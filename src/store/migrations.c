@@ -18,6 +18,7 @@ extern const char open311_schema_sql[];        /* src/domain/open311_schema.c */
 extern const char hotline_signal_schema_sql[]; /* src/domain/hotline_schema.c */
 extern const char cases_due_schema_sql[];      /* src/domain/cases_schema.c */
 extern const char data_revs_schema_sql[];      /* src/domain/people_schema.c */
+extern const char users_reset_schema_sql[];    /* src/domain/users.c */
 
 const struct migration store_migrations[] = {
     {1, "accounts, sessions, audit log, idempotency keys",
@@ -80,6 +81,7 @@ const struct migration store_migrations[] = {
     {10, "cases: the index of pending deadlines", cases_due_schema_sql},
     {11, "revision numbers of people and areas, for reports kept until they change",
      data_revs_schema_sql},
+    {12, "accounts: a password an admin set is to be changed by its owner", users_reset_schema_sql},
 };
 
 const int store_migration_count = (int)(sizeof store_migrations / sizeof store_migrations[0]);

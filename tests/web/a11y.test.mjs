@@ -17,6 +17,7 @@ const PAGES = [
   ["/desk.html", "[data-case-number], #main h1"],
   ["/dashboard.html", "[data-metric]"],
   ["/admin.html", "table tbody tr"],
+  ["/account.html", "body[data-loaded=true]"],
 ];
 
 for (const lang of ["zh", "en"]) {

@@ -51,6 +51,11 @@ document.getElementById("login").addEventListener("submit", async (ev) => {
     const r = await api("POST", "/api/v1/auth/login", { username, password }, { anonymous: true });
     saveSession(r.token, r.user);
     const next = nextPage();
+    // A password an admin set: first to the account page to choose one's own.
+    if (r.user.must_change_password) {
+      location.href = "/account.html" + (next ? "?" + new URLSearchParams({ next }) : "");
+      return;
+    }
     if (next) { location.href = next; return; }
     startPage();
     paint();
