@@ -6,8 +6,9 @@
 // photo_exif.c and the JPEG, PNG and WebP walkers), so that the page and the
 // server agree on a photo's position:
 //  - the first EXIF block of the file: JPEG APP1 "Exif\0\0", PNG eXIf, WebP EXIF
-//    in an extended (VP8X) file; in a file whose structure the server would
-//    refuse, none at all;
+//    in an extended (VP8X) file; none at all in a file whose segments or
+//    chunks are broken (the server refuses such a file whole, and checks more
+//    than this does: a photo it refuses has no position to agree on);
 //  - in that block, IFD0 Orientation (SHORT, 1-8) and the GPS IFD that IFD0
 //    points to (LONG or IFD, one value): GPSLatitudeRef 'N'/'S',
 //    GPSLatitude, GPSLongitudeRef 'E'/'W', GPSLongitude, each three RATIONALs
