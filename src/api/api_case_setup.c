@@ -5,6 +5,7 @@
 #include "api/api.h"
 
 #include "domain/cases.h"
+#include "media/photo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,10 +155,16 @@ static void category_patch(struct http_request *req, void *ctx)
 
 /* ---- settings ---- */
 
-static json_t *settings_json(const struct case_settings *s)
+/* The stored settings, and (read-only) the limits a client checks its photos
+ * against before sending them: the body of a request with photos (null when
+ * the route keeps the server's --max-body, which the API does not know) and
+ * one photo. New reference. */
+static json_t *settings_json(const struct api *a, const struct case_settings *s)
 {
-    return json_pack("{s:i, s:i}", "auto_close_days", s->auto_close_days, "report_in_minutes",
-                     s->report_in_minutes);
+    return json_pack("{s:i, s:i, s:o, s:I}", "auto_close_days", s->auto_close_days,
+                     "report_in_minutes", s->report_in_minutes, "photo_body_max",
+                     a->photo_body_max ? json_integer((json_int_t)a->photo_body_max) : json_null(),
+                     "photo_max_bytes", (json_int_t)PHOTO_MAX_BYTES);
 }
 
 static void settings_get(struct http_request *req, void *ctx)
@@ -173,7 +180,7 @@ static void settings_get(struct http_request *req, void *ctx)
         api_error(req, &err);
         return;
     }
-    http_respond_json(req, 200, settings_json(&s));
+    http_respond_json(req, 200, settings_json(a, &s));
 }
 
 static const struct jx_field settings_fields[] = {
@@ -206,7 +213,7 @@ static void settings_patch(struct http_request *req, void *ctx)
         problem(req, &err);
         return;
     }
-    http_respond_json(req, 200, settings_json(&s));
+    http_respond_json(req, 200, settings_json(a, &s));
 }
 
 /* ---- routing rules ---- */

@@ -500,7 +500,23 @@ def test_setup_is_for_admins_and_the_district(client, tok):
     assert_problem(st, h, b, 403)
     st, h, b = client.patch("/api/v1/case-settings", {"report_in_minutes": 20},
                             token=tok["admin"])
-    assert st == 200 and b == {"auto_close_days": 7, "report_in_minutes": 20}
+    # the photo limits come along, read-only: the report page checks its
+    # photos against them before sending
+    assert st == 200 and b == {"auto_close_days": 7, "report_in_minutes": 20,
+                               "photo_body_max": 32 * 1024 * 1024,
+                               "photo_max_bytes": 10 * 1024 * 1024}
+    st, h, b = client.patch("/api/v1/case-settings", {"photo_body_max": 1},
+                            token=tok["admin"])
+    assert_problem(st, h, b, 422)
+    st, h, b = client.get("/api/v1/case-settings", token=tok["resident"])
+    assert st == 200 and b["photo_body_max"] == 32 * 1024 * 1024
+
+
+def test_case_settings_name_the_photo_limit_the_server_was_started_with(server_factory):
+    srv = server_factory.start("--photo-body-max", "1048576")
+    st, h, b = srv.client.get("/api/v1/case-settings", token=srv.admin_token())
+    assert st == 200
+    assert b["photo_body_max"] == 1048576 and b["photo_max_bytes"] == 10 * 1024 * 1024
 
 
 def test_volunteer_teams_count_what_members_reported(client, tok):

@@ -2,13 +2,31 @@
 // problem, places it on the map, sees whether neighbours reported the same
 // thing already, and sends it; then follows their own reports, confirms or
 // reopens a resolution and rates it.
+//
+// Photos are read on the page before anything is sent (exif.js): the first
+// photo with a GPS position places the report when the person has chosen no
+// place, as the server would, so the similar reports nearby are shown first;
+// large photos are made smaller, which drops their EXIF, so that position
+// then travels as the form's lat and lon.
 import {
   addStrings, api, ApiError, announce, currentLang, districtMap, el, fmtTime, mapConfig,
   onLangChange, photoURL, pick, requireLogin, session, showError, startPage, stream, t,
 } from "./linli.js";
+import { readPhotoFile } from "./exif.js";
 
 const PHOTOS_MAX = 9; // the API's limit per case (docs/api.md, POST /api/v1/cases)
 const NEARBY_RADIUS = 200; // metres: what "nearby" means when looking for duplicates
+// A photo longer than this on its longer side, or bigger than SHRINK_BYTES, is
+// re-encoded as a JPEG this long before it is sent: plenty to see a problem
+// on, and nine of them stay well inside the server's request limit.
+const SHRINK_EDGE = 2048; // pixels
+const SHRINK_BYTES = 2.5 * 1024 * 1024;
+const SHRINK_QUALITY = 0.85; // JPEG quality of a re-encoded photo
+const FORM_SLACK = 16 * 1024; // bytes of a form beyond its photos: fields and part headers
+// The server's limits when it does not say (docs/api.md, POST /api/v1/cases):
+// a request with photos (--photo-body-max), and one photo.
+const BODY_MAX_DEFAULT = 32 * 1024 * 1024;
+const PHOTO_BYTES_DEFAULT = 10 * 1024 * 1024;
 
 addStrings({
   zh: {
@@ -21,12 +39,18 @@ addStrings({
     where_legend: "位置", use_location: "使用我的位置", clear_location: "清除位置",
     locating: "正在获取您的位置…", point_none: "还没有选定位置。",
     point_set: "已选位置：{lat}, {lon}", point_from_gps: "（来自定位，误差约 {m} 米）",
+    point_from_photo: "（来自第 {n} 张照片的定位信息）", marker_photo: "来自照片的位置",
+    photo_outside: "第 {n} 张照片中的位置（{lat}, {lon}）不在本区范围内，没有采用。请在地图上选定位置。",
+    photos_reading: "正在读取照片…", photos_total: "照片共约 {size}，随上报一起发送。",
+    photos_shrunk: "较大的照片已缩小：{k} 张。", photo_size_shrunk: "{size}\n已缩小",
+    photos_too_big: "照片加起来约 {size}，超过了一次上报最多能带的 {max}。请删去几张再提交。",
+    photo_too_big: "第 {n} 张照片有 {size}，超过了每张照片最多 {max}。请换一张，或删去它再提交。",
     point_outside: "这个位置不在本区范围内，请在地图上重新选择。",
     geo_denied: "无法获取位置：请在浏览器中允许定位，或在地图上点选。",
     geo_failed: "暂时无法获取位置，请在地图上点选，或填写地址。",
     geo_unsupported: "这个浏览器不能定位，请在地图上点选。",
     map_label: "选择问题位置的地图", map_hint: "在地图上点一下即可选定位置，标记可以拖动。",
-    exif_hint: "位置可由照片中的定位信息自动填写：照片带定位时，不选位置也可以提交。",
+    exif_hint: "还没有选定位置时，会用第一张带定位信息的照片中的位置（须在本区范围内）；也可以在地图上另选。",
     address_label: "地址或位置说明（选填）", category_label: "问题类别", category_choose: "请选择",
     title_label: "标题（选填）", title_hint: "不填时用问题类别作标题。", description_label: "问题描述",
     public_name: "公开我的名字", submit_report: "提交上报", submitting: "正在提交…",
@@ -73,12 +97,18 @@ addStrings({
     where_legend: "Location", use_location: "Use my location", clear_location: "Clear location",
     locating: "Finding your location…", point_none: "No location chosen yet.",
     point_set: "Chosen location: {lat}, {lon}", point_from_gps: " (from positioning, within about {m} m)",
+    point_from_photo: " (from the position in photo {n})", marker_photo: "Location from the photo",
+    photo_outside: "The position in photo {n} ({lat}, {lon}) is outside the district, so it was not used. Choose the place on the map.",
+    photos_reading: "Reading the photos…", photos_total: "The photos come to about {size} to send.",
+    photos_shrunk: "Large photos made smaller: {k}.", photo_size_shrunk: "{size}\nmade smaller",
+    photos_too_big: "Together the photos come to about {size}, more than the {max} one report can carry. Remove some of them, then send.",
+    photo_too_big: "Photo {n} is {size}, more than the {max} one photo may be. Choose another, or remove it, then send.",
     point_outside: "This location is outside the district. Pick another one on the map.",
     geo_denied: "Cannot get your location: allow it in the browser, or pick the place on the map.",
     geo_failed: "Your location is not available now. Pick the place on the map or type an address.",
     geo_unsupported: "This browser cannot locate you. Pick the place on the map.",
     map_label: "Map to choose where the problem is", map_hint: "Tap the map to choose the place; the marker can be dragged.",
-    exif_hint: "The location can be filled in from a photo's positioning data: with such a photo, you may send without choosing a place.",
+    exif_hint: "With no place chosen, the position in the first photo that has one is used (if it is in the district); you can still pick another place on the map.",
     address_label: "Address or directions (optional)", category_label: "Kind of problem",
     category_choose: "Choose one", title_label: "Title (optional)",
     title_hint: "Without one, the kind of problem is the title.", description_label: "What is wrong",
@@ -133,10 +163,23 @@ let categories = []; // every category, inactive ones too (for labels)
 let map = null;
 let marker = null;
 let bounds = null;
+let outline = null; // the district's polygons: [[ring of [lon, lat], ...], ...]
+let district = null; // a promise: the map document read, bounds and outline set
 let hasTiles = false;
 let mapStarting = false;
-let point = null; // {lat, lon, accuracy?}
-let photos = []; // [{file, url}]
+// {lat, lon, accuracy?, from: "gps"|"map"|"drag"|"photo", photo?}: photo is
+// the entry of `photos` the point was read from
+let point = null;
+// [{file, url, meta, out, read, ready}]: meta is what exif.js read (null until
+// then), out what will be sent ({blob, name, shrunk}, null until prepared);
+// read and ready are the promises of the two
+let photos = [];
+let photoOutside = null; // {photo, gps}: the first photo's position, not in the district
+let saidOutside = null; // the photo photoOutside was last announced for
+let readQueue = Promise.resolve(); // photos are read one at a time, in order,
+let shrinkQueue = Promise.resolve(); // and re-encoded one at a time (memory)
+let bodyMax = BODY_MAX_DEFAULT;
+let photoMaxBytes = PHOTO_BYTES_DEFAULT;
 let similar = []; // the nearby open cases last shown
 let similarLayer = null;
 let nearbySeq = 0;
@@ -228,7 +271,7 @@ async function ensureMap() {
   try {
     map = await districtMap($("report-map"));
     const cfg = await mapConfig();
-    bounds = cfg.bounds || null;
+    learnDistrict(cfg);
     hasTiles = !!(cfg.tiles && cfg.tiles.url);
     map.on("click", (ev) => setPoint({ lat: ev.latlng.lat, lon: ev.latlng.lng }, "map"));
     if (point) placeMarker();
@@ -239,7 +282,38 @@ async function ensureMap() {
   }
 }
 
+/** Keeps the district's box and outline from the map document. */
+function learnDistrict(cfg) {
+  bounds = cfg.bounds || null;
+  const g = cfg.boundary && (cfg.boundary.geometry || cfg.boundary);
+  outline = !g ? null : g.type === "MultiPolygon" ? g.coordinates : g.type === "Polygon" ? [g.coordinates] : null;
+}
+
+/** Reads the map document once (the map may not be drawn yet when a photo
+ * is read); a failure leaves the page without the check, as before. */
+function districtReady() {
+  if (!district) district = mapConfig().then(learnDistrict).catch(() => {});
+  return district;
+}
+
+/** Whether [lon, lat] ring `r` holds p: even-odd crossings, as the server counts. */
+function ringHolds(r, p) {
+  let inside = false;
+  for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
+    const [alon, alat] = r[i], [blon, blat] = r[j];
+    if ((alat > p.lat) !== (blat > p.lat) && p.lon < (blon - alon) * (p.lat - alat) / (blat - alat) + alon) inside = !inside;
+  }
+  return inside;
+}
+
+/** Whether the server would take p as a point of this district: inside its
+ * outline (outer ring, not in a hole) when the map document has one, else
+ * inside its box; true while neither is known. */
 function inDistrict(p) {
+  if (outline) {
+    return outline.some((poly) => poly.length && poly[0].length >= 3 && ringHolds(poly[0], p) &&
+      !poly.slice(1).some((hole) => hole.length >= 3 && ringHolds(hole, p)));
+  }
   if (!bounds) return true;
   const [[s, w], [n, e]] = bounds;
   return p.lat >= s && p.lat <= n && p.lon >= w && p.lon <= e;
@@ -256,14 +330,37 @@ function placeMarker() {
       setPoint({ lat: p.lat, lon: p.lng }, "drag");
     });
   } else marker.setLatLng(ll);
+  markOrigin();
 }
 
+/** Says on the marker itself whether the point came from a photo. */
+function markOrigin() {
+  if (!marker) return;
+  const fromPhoto = point && point.from === "photo";
+  const label = fromPhoto ? t("marker_photo") : t("where_legend");
+  marker.options.title = label;
+  marker.options.alt = label;
+  const icon = marker.getElement();
+  if (icon) {
+    icon.title = label;
+    icon.alt = label;
+    icon.classList.toggle("from-photo", !!fromPhoto);
+  }
+  marker.unbindTooltip();
+  // As a text node: Leaflet reads a string as HTML.
+  if (fromPhoto) marker.bindTooltip(document.createTextNode(label), { permanent: true, direction: "top", offset: [-16, 0], className: "photo-point" }).openTooltip();
+}
+
+/** Sets (or clears, p null) the report's point; `how` says where it came
+ * from ("gps", "map", "drag", "photo"; nothing when the page clears it) and
+ * a point from a photo carries that photo's entry as p.photo. */
 function setPoint(p, how) {
-  point = p ? { lat: Number(p.lat.toFixed(7)), lon: Number(p.lon.toFixed(7)), accuracy: p.accuracy } : null;
+  point = p ? { lat: Number(p.lat.toFixed(7)), lon: Number(p.lon.toFixed(7)), accuracy: p.accuracy,
+    from: how || null, photo: p.photo || null } : null;
   pending = null;
   if (point) {
     placeMarker();
-    if (map && how === "gps") {
+    if (map && (how === "gps" || how === "photo")) {
       // Without base tiles the outline is all there is to see: keep it in view.
       if (hasTiles) map.setView([point.lat, point.lon], Math.max(map.getZoom(), 16));
       else if (!map.getBounds().contains([point.lat, point.lon])) map.panTo([point.lat, point.lon]);
@@ -280,10 +377,23 @@ function setPoint(p, how) {
 
 function paintPoint() {
   const txt = $("point-text");
-  $("clear-location").hidden = !point;
-  if (!point) { txt.textContent = t("point_none"); txt.className = "point-text muted"; return; }
+  // A photo's point is cleared by removing the photo or choosing another place:
+  // without a point the server would take it from the photo all the same.
+  $("clear-location").hidden = !point || point.from === "photo";
+  if (!point) {
+    if (photoOutside) {
+      const { gps } = photoOutside;
+      txt.textContent = t("photo_outside", { n: photos.indexOf(photoOutside.photo) + 1, lat: gps.lat.toFixed(5), lon: gps.lon.toFixed(5) });
+      txt.className = "point-text warn";
+    } else {
+      txt.textContent = t("point_none");
+      txt.className = "point-text muted";
+    }
+    return;
+  }
   let s = t("point_set", { lat: point.lat.toFixed(5), lon: point.lon.toFixed(5) });
   if (point.accuracy) s += t("point_from_gps", { m: Math.round(point.accuracy) });
+  if (point.from === "photo") s += t("point_from_photo", { n: photos.indexOf(point.photo) + 1 });
   txt.textContent = s;
   txt.className = "point-text";
   const out = !inDistrict(point);
@@ -314,7 +424,21 @@ function addPhotos(files) {
   let dropped = false;
   for (const f of files) {
     if (photos.length >= PHOTOS_MAX) { dropped = true; break; }
-    photos.push({ file: f, url: URL.createObjectURL(f) });
+    const p = { file: f, url: URL.createObjectURL(f), meta: null, out: null };
+    // readPhotoFile, districtReady and preparePhoto answer rather than
+    // throw; the queues go on past a failure all the same.
+    p.read = readQueue.then(async () => {
+      [p.meta] = await Promise.all([readPhotoFile(f), districtReady()]);
+      applyPhotoPoint();
+    });
+    readQueue = p.read.catch(() => {});
+    const shrunk = Promise.all([p.read, shrinkQueue]).then(() => preparePhoto(p));
+    shrinkQueue = shrunk.catch(() => {});
+    p.ready = shrunk.then((out) => {
+      p.out = out;
+      paintSizes();
+    });
+    photos.push(p);
   }
   paintPhotos();
   if (dropped) announce(t("photos_full", { n: PHOTOS_MAX }), "error");
@@ -325,8 +449,42 @@ function removePhoto(i) {
   URL.revokeObjectURL(photos[i].url);
   photos.splice(i, 1);
   paintPhotos();
+  applyPhotoPoint();
   const list = $("photo-list").querySelectorAll("button");
   (list[Math.min(i, list.length - 1)] || $("photo-pick")).focus();
+}
+
+/** The first photo with a position, as the server picks it ({photo, gps}),
+ * null when none has one, undefined while one before it is still being read. */
+function firstPhotoPosition() {
+  for (const p of photos) {
+    if (!p.meta) return undefined;
+    if (p.meta.gps) return { photo: p, gps: p.meta.gps };
+  }
+  return null;
+}
+
+/** Places the report at its first photo's position when the person has
+ * chosen no place (the server fills a missing point from the same photo in
+ * the same case), and takes that point away again when the photo goes. A
+ * position outside the district is not used, by the server either: said so. */
+function applyPhotoPoint() {
+  const found = firstPhotoPosition();
+  if (found === undefined) {
+    // still reading: only what came from a photo now gone is taken away
+    if (photoOutside && !photos.includes(photoOutside.photo)) { photoOutside = null; paintPoint(); }
+    if (point && point.from === "photo" && !photos.includes(point.photo)) setPoint(null);
+    return;
+  }
+  photoOutside = found && !inDistrict(found.gps) ? found : null;
+  if (point && point.from !== "photo") { paintPoint(); return; }
+  if (found && !photoOutside) {
+    if (!point || point.photo !== found.photo) setPoint({ lat: found.gps.lat, lon: found.gps.lon, photo: found.photo }, "photo");
+    else paintPoint();
+  } else if (point) setPoint(null);
+  else paintPoint();
+  if (!point && photoOutside && photoOutside.photo !== saidOutside) announce($("point-text").textContent);
+  saidOutside = photoOutside && photoOutside.photo;
 }
 
 function paintPhotos() {
@@ -335,7 +493,8 @@ function paintPhotos() {
     const img = el("img", { src: p.url, alt: t("photo_alt", { n: i + 1 }) + " · " + p.file.name });
     const li = el("li", {}, img,
       el("button", { type: "button", class: "remove", "aria-label": t("photo_remove", { n: i + 1 }),
-        onclick: () => removePhoto(i) }, "×"));
+        onclick: () => removePhoto(i) }, "×"),
+      el("span", { class: "photo-size small muted" }));
     img.addEventListener("error", () => {
       img.replaceWith(el("span", { class: "no-preview" }, p.file.name, el("br"), t("photo_not_image")));
     });
@@ -344,6 +503,93 @@ function paintPhotos() {
   const full = photos.length >= PHOTOS_MAX;
   $("photo-camera").disabled = full;
   $("photo-pick").disabled = full;
+  paintSizes();
+  if (point && point.from === "photo") paintPoint(); // its photo's number may have changed
+}
+
+/** "820 KB", "3.4 MB" */
+function fmtBytes(n) {
+  return n < 1024 * 1024 ? Math.max(1, Math.round(n / 1024)) + " KB" : (n / 1024 / 1024).toFixed(1) + " MB";
+}
+
+/** The size each photo will be sent at, their total, and whether the server
+ * would take them: said before sending, not learnt from a refusal. Answers
+ * the problems found (sentences), empty while photos are still prepared. */
+function paintSizes() {
+  const line = $("photos-size");
+  const items = $("photo-list").querySelectorAll(".photo-size");
+  photos.forEach((p, i) => {
+    if (items[i]) items[i].textContent = !p.out ? "" : p.out.shrunk ? t("photo_size_shrunk", { size: fmtBytes(p.out.blob.size) }) : fmtBytes(p.out.blob.size);
+  });
+  if (!photos.length) { line.hidden = true; return []; }
+  line.hidden = false;
+  if (photos.some((p) => !p.out)) {
+    line.textContent = t("photos_reading");
+    line.className = "small photos-size muted";
+    return [];
+  }
+  const total = photos.reduce((sum, p) => sum + p.out.blob.size, 0);
+  const problems = photoProblems(total);
+  const shrunk = photos.filter((p) => p.out.shrunk).length;
+  line.textContent = [t("photos_total", { size: fmtBytes(total) }), shrunk ? t("photos_shrunk", { k: shrunk }) : "", ...problems].filter(Boolean).join(" ");
+  line.className = "small photos-size" + (problems.length ? " notice warn" : " muted");
+  return problems;
+}
+
+/** What the server would refuse in the photos as they will be sent. */
+function photoProblems(total) {
+  const out = [];
+  photos.forEach((p, i) => {
+    if (p.out && p.out.blob.size > photoMaxBytes) out.push(t("photo_too_big", { n: i + 1, size: fmtBytes(p.out.blob.size), max: fmtBytes(photoMaxBytes) }));
+  });
+  if (total + FORM_SLACK > bodyMax) out.push(t("photos_too_big", { size: fmtBytes(total), max: fmtBytes(bodyMax) }));
+  return out;
+}
+
+/** What to send for photo p: {blob, name, shrunk}. A photo of a type the
+ * server takes that is longer than SHRINK_EDGE or bigger than SHRINK_BYTES
+ * is re-encoded (reencode), and the copy used when it is smaller or the
+ * original is more than the server takes; everything else, and anything
+ * the browser cannot decode, goes as it is, for the server to answer. */
+async function preparePhoto(p) {
+  const f = p.file, m = p.meta;
+  const keep = { blob: f, name: f.name, shrunk: false };
+  if (!photos.includes(p) || !m || !m.type || (Math.max(m.width, m.height) <= SHRINK_EDGE && f.size <= SHRINK_BYTES)) return keep;
+  try {
+    const blob = await reencode(f);
+    if (blob.size < f.size || f.size > photoMaxBytes) {
+      return { blob, name: f.name.replace(/\.[^.]*$/, "") + ".jpg", shrunk: true };
+    }
+  } catch { /* not decodable here: the server will say what it thinks */ }
+  return keep;
+}
+
+/** The photo in `file` as a JPEG at most SHRINK_EDGE long, turned upright
+ * by its EXIF orientation (the copy has no EXIF at all). Throws when the
+ * browser cannot decode or encode it. */
+async function reencode(file) {
+  const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+  try {
+    const scale = Math.min(1, SHRINK_EDGE / Math.max(bitmap.width, bitmap.height));
+    const w = Math.max(1, Math.round(bitmap.width * scale));
+    const h = Math.max(1, Math.round(bitmap.height * scale));
+    let canvas;
+    if (typeof OffscreenCanvas === "function") canvas = new OffscreenCanvas(w, h);
+    else canvas = Object.assign(document.createElement("canvas"), { width: w, height: h });
+    const g = canvas.getContext("2d");
+    g.fillStyle = "#fff"; // what was transparent in a PNG turns white, not black
+    g.fillRect(0, 0, w, h);
+    g.imageSmoothingEnabled = true;
+    g.imageSmoothingQuality = "high";
+    g.drawImage(bitmap, 0, 0, w, h);
+    const blob = canvas.convertToBlob
+      ? await canvas.convertToBlob({ type: "image/jpeg", quality: SHRINK_QUALITY })
+      : await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", SHRINK_QUALITY));
+    if (!blob || blob.type !== "image/jpeg") throw new Error("the photo could not be encoded");
+    return blob;
+  } finally {
+    bitmap.close();
+  }
 }
 
 // categories
@@ -426,8 +672,8 @@ function missing() {
     showError(t("missing_category"), catErr);
     $("category").setAttribute("aria-invalid", "true");
   }
-  // A photo may carry its own position: the server reads it, and says so if not.
-  if (!point && !$("address").value.trim() && !photos.length) {
+  // A photo's position is the point by now (applyPhotoPoint), when there is one.
+  if (!point && !$("address").value.trim()) {
     out.push({ msg: t("missing_where"), focus: $("use-location") });
     showError(t("missing_where"), whereErr);
   }
@@ -443,9 +689,11 @@ async function buildBody() {
   if (description) fd.append("description", description);
   const address = $("address").value.trim();
   if (address) fd.append("address", address);
+  // Sent whatever its origin: a point read from a photo too, since a
+  // re-encoded photo no longer carries it.
   if (point) { fd.append("lat", String(point.lat)); fd.append("lon", String(point.lon)); }
   fd.append("reporter_public", $("reporter-public").checked ? "true" : "false");
-  for (const p of photos) fd.append("photo", p.file, p.file.name);
+  for (const p of photos) fd.append("photo", p.out.blob, p.out.name);
   // Encoded once, so that a repeat after a lost answer sends the very same
   // bytes with the same Idempotency-Key and gets the same case back.
   const req = new Request(location.origin, { method: "POST", body: fd });
@@ -478,6 +726,9 @@ async function submit(ev) {
   if (busy) return;
   const err = $("report-error");
   err.hidden = true;
+  // A point may still be coming from a photo being read (a moment).
+  busy = true;
+  try { await Promise.all(photos.map((p) => p.read)); } finally { busy = false; }
   const gaps = missing();
   if (gaps.length) {
     err.replaceChildren(el("p", {}, t("missing_intro")), el("ul", {}, gaps.map((g) => el("li", {}, g.msg))));
@@ -490,7 +741,19 @@ async function submit(ev) {
   btn.disabled = true;
   btn.textContent = t("submitting");
   try {
-    if (!pending) pending = Object.assign({ key: crypto.randomUUID() }, await buildBody());
+    if (!pending) {
+      // The photos read and made ready first: the point may come from one,
+      // and the body is built once from what will be sent.
+      await Promise.all(photos.map((p) => p.ready));
+      const problems = paintSizes();
+      if (problems.length) {
+        err.replaceChildren(el("p", {}, problems.join(" ")));
+        err.hidden = false;
+        $("photo-pick").focus();
+        return;
+      }
+      pending = Object.assign({ key: crypto.randomUUID() }, await buildBody());
+    }
     const c = await send(pending);
     pending = null;
     done(c);
@@ -744,7 +1007,7 @@ function repaint() {
   paintPhotos();
   paintPoint();
   if (!$("nearby").hidden) paintNearby();
-  if (map && marker) marker.options.title = t("where_legend");
+  markOrigin();
   if (myLoaded) paintMine();
   if (current && !$("view-case").hidden) paintCase();
   const number = $("done-text").dataset.number;
@@ -769,7 +1032,11 @@ async function main() {
   paintPoint();
   $("cannot-report").hidden = !["provider", "auditor"].includes(me.role);
   $("report-form").hidden = ["provider", "auditor"].includes(me.role);
-  const settings = api("GET", "/api/v1/case-settings").then((r) => { autoCloseDays = r.auto_close_days; }).catch(() => {});
+  const settings = api("GET", "/api/v1/case-settings").then((r) => {
+    autoCloseDays = r.auto_close_days;
+    if (r.photo_body_max > 0) bodyMax = r.photo_body_max;
+    if (r.photo_max_bytes > 0) photoMaxBytes = r.photo_max_bytes;
+  }).catch(() => {});
   try {
     const r = await api("GET", "/api/v1/case-categories?all=true");
     categories = r.items || [];
@@ -782,7 +1049,11 @@ async function main() {
   $("photo-camera").addEventListener("change", (ev) => { addPhotos([...ev.target.files]); ev.target.value = ""; });
   $("photo-pick").addEventListener("change", (ev) => { addPhotos([...ev.target.files]); ev.target.value = ""; });
   $("use-location").addEventListener("click", useMyLocation);
-  $("clear-location").addEventListener("click", () => { setPoint(null); $("use-location").focus(); });
+  $("clear-location").addEventListener("click", () => {
+    setPoint(null);
+    applyPhotoPoint(); // without a place chosen, the photos' position counts again
+    $("use-location").focus();
+  });
   $("category").addEventListener("change", () => {
     if ($("category").value) { $("category-error").hidden = true; $("category").removeAttribute("aria-invalid"); }
     refreshNearby();
