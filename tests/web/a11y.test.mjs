@@ -9,16 +9,26 @@ let server, browser;
 before(async () => { server = await startServer(); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); await server?.stop(); });
 
-// Each page and an element that is there once it has loaded its data.
+// Each page and what is there once it has loaded its data and drawn it,
+// waited for in turn: the check reads the page as its user would see it,
+// not a page still half drawn.
 const PAGES = [
-  ["/finder.html", "#street option:nth-child(2)"],
-  ["/report.html", "#category option:nth-child(2)"],
-  ["/console.html", "#main h1"],
-  ["/desk.html", "[data-case-number], #main h1"],
-  ["/dashboard.html", "[data-metric]"],
-  ["/admin.html", "table tbody tr"],
-  ["/account.html", "body[data-loaded=true]"],
+  ["/finder.html", ["#street option:nth-child(2)", "#m-needs input"]],
+  ["/report.html", ["#category option:nth-child(2)", "#report-map.leaflet-container"]],
+  // Live (console.sync drawn), and the task list read.
+  ["/console.html", ["#conn.open", '#tasks[aria-busy="false"]']],
+  // Live, and the list read again on connecting.
+  ["/desk.html", ["#live-state[data-state=open]", "#list-summary[data-state=ready]"]],
+  ["/dashboard.html", ["body[data-loaded=true]", "#coverage-map path.leaflet-interactive"]],
+  ["/admin.html", ["body[data-loaded=true]"]],
+  ["/account.html", ["body[data-loaded=true]"]],
 ];
+
+/** Opens path and waits for each of the ready selectors in turn. */
+async function open(page, path, ready) {
+  await page.goto(page.server.url + path);
+  for (const sel of ready) await page.locator(sel).first().waitFor({ state: "attached" });
+}
 
 for (const lang of ["zh", "en"]) {
   test(`every page names its controls (${lang}, large text)`, async () => {
@@ -26,8 +36,7 @@ for (const lang of ["zh", "en"]) {
     await login(page, "admin");
     const found = [];
     for (const [path, ready] of PAGES) {
-      await page.goto(server.url + path);
-      await page.locator(ready).first().waitFor({ state: "attached" });
+      await open(page, path, ready);
       for (const p of await a11yProblems(page)) found.push(`${path}: ${p}`);
       assert.equal(await page.getAttribute("html", "lang"), lang === "zh" ? "zh-CN" : "en", path);
     }
@@ -54,8 +63,7 @@ test("the resident pages fit a phone with large text", async () => {
   const page = await newPage(browser, server, { mobile: true, large: true });
   await login(page, "demo-resident");
   for (const [path, ready] of PAGES.slice(0, 2)) {
-    await page.goto(server.url + path);
-    await page.locator(ready).first().waitFor({ state: "attached" });
+    await open(page, path, ready);
     assert.equal(await overflowsSideways(page), false, `${path} scrolls sideways on a phone`);
     assert.deepEqual(await a11yProblems(page), [], path);
   }

@@ -59,6 +59,18 @@ async function openDashboard(page) {
   await page.locator("#coverage-map path.leaflet-interactive").first().waitFor();
 }
 
+/** Waits until the figure `metric` inside `within` no longer says `was`
+ * and its panel is drawn (not busy); answers its number. A panel
+ * refreshes on the event, at most every 10 s: hence the longer wait. */
+async function changed(page, within, metric, panel, was) {
+  await page.waitForFunction(([within, metric, panel, was]) => {
+    const e = document.querySelector(`${within} [data-metric="${metric}"]`);
+    return e && e.dataset.value !== String(was) &&
+      document.getElementById("panel-" + panel).getAttribute("aria-busy") === "false";
+  }, [within, metric, panel, was], { timeout: 30000 });
+  return Number(await page.locator(`${within} [data-metric="${metric}"]`).getAttribute("data-value"));
+}
+
 /** Lists every handling unit, not only the first ones. */
 async function showAllUnits(page) {
   const toggle = page.locator("#units-toggle");
@@ -169,8 +181,7 @@ test("a new case and a change of period show on the dashboard without a reload",
   const marker = await page.evaluate(() => { window.__samePage = true; return true; });
   await server.call("POST", "/api/v1/cases", { category: "small_ads", title: "电线杆小广告", area_code: "110105001025" }, "admin");
   // The event comes at once; the dashboard refreshes at most every 10 s.
-  for (let i = 0; i < 60 && Number(await received.getAttribute("data-value")) !== was + 1; i++) await page.waitForTimeout(500);
-  assert.equal(Number(await received.getAttribute("data-value")), was + 1, "the count of cases grew");
+  assert.equal(await changed(page, "#cases-kpis", "cases.totals.received", "cases", was), was + 1, "the count of cases grew");
   assert.equal(await received.textContent(), String(was + 1));
   assert.ok(await page.locator('[data-metric="cases.units.110105001025.received"]').count() > 0, "the new unit is ranked");
   assert.equal(await page.evaluate(() => window.__samePage), marker, "no reload");
@@ -207,8 +218,7 @@ test("a key press on a call device raises the calls total without a reload", asy
   assert.ok(ev.call_id, "the key press made a call");
   // call.updated comes at once; the panel refreshes at most every 10 s (and
   // its safety refresh is minutes away, so this is the event's doing).
-  for (let i = 0; i < 60 && Number(await total.getAttribute("data-value")) !== was + 1; i++) await page.waitForTimeout(500);
-  assert.equal(Number(await total.getAttribute("data-value")), was + 1, "the calls total grew");
+  assert.equal(await changed(page, "#hotline-kpis", "hotline.calls.total", "hotline", was), was + 1, "the calls total grew");
   assert.equal(await page.evaluate(() => window.__samePage), marker, "no reload");
   await checkFigures(page, "admin");
   assert.deepEqual(pageProblems(page), []);

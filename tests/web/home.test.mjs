@@ -37,8 +37,10 @@ test("admin logs in, sees the pages of the role, switches language and text size
   await page.getByRole("button", { name: "Large text" }).click();
   const larger = await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
   assert.ok(larger >= before * 1.2, `large text: ${before}px -> ${larger}px`);
-  // Both choices survive a reload.
+  // Both choices survive a reload. The page checks the session with the
+  // server before it draws itself (the language with it): wait for that.
   await page.reload();
+  await page.locator("#home").waitFor({ state: "visible" });
   assert.equal(await page.getAttribute("html", "lang"), "en");
   assert.ok(await page.evaluate(() => document.documentElement.classList.contains("large")));
   await page.getByRole("button", { name: "Log out" }).click();

@@ -30,18 +30,25 @@ test("unreachable tiles: the outline and the points still draw", async () => {
 
   const page = await newPage(browser, server);
   const tileTries = [];
-  page.on("requestfailed", (r) => { if (r.url().startsWith("http://127.0.0.1:9/")) tileTries.push(r.url()); });
+  const isTile = (r) => r.url().startsWith("http://127.0.0.1:9/");
+  page.on("requestfailed", (r) => { if (isTile(r)) tileTries.push(r.url()); });
   await page.goto(server.url + "/finder.html");
   await page.locator(`#street option[value="${place.area.parent_code}"]`).waitFor({ state: "attached" });
   await page.selectOption("#street", place.area.parent_code);
   await page.locator(`#community option[value="${place.area.code}"]`).waitFor({ state: "attached" });
   await page.selectOption("#community", place.area.code);
   await page.selectOption("#service", "meals");
+  // The map (and with it the tiles) is made by the first search. A tile's
+  // failure is reported some time after its <img> is made.
+  const tileFailed = page.waitForEvent("requestfailed", { predicate: isTile });
   await page.locator("#search-go").click();
+  // The list is drawn before the map; the page is busy until both are.
+  await page.locator('#results[aria-busy="false"]').waitFor();
   await page.locator("#results-summary").filter({ hasText: /\d/ }).waitFor();
   await page.waitForFunction(() => document.querySelectorAll("#map .fm-origin").length === 1);
   // The tiles were asked for and failed; the map says whose they are.
   await page.waitForFunction(() => document.querySelectorAll("#map img.leaflet-tile").length > 0);
+  await tileFailed;
   assert.ok(tileTries.length > 0, "the page asked for tiles");
   assert.match(await page.locator("#map .leaflet-control-attribution").textContent(), /测试底图 Test tiles/);
   // Without tiles the page does not claim to have none.

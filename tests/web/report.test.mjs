@@ -27,6 +27,34 @@ async function shot(page, name, opts) {
   return keep(page, name, opts);
 }
 
+/** Notes when the page's event stream is answered: the server answers it
+ * once the stream is subscribed, so events from then on reach the page.
+ * (The report page shows no connection state of its own.) Answers a
+ * function that waits for that. */
+function watchStream(page) {
+  const isStream = (r) => new URL(r.url()).pathname === "/api/v1/events" && r.ok();
+  let opened;
+  const open = new Promise((resolve) => { opened = resolve; });
+  page.on("response", (r) => { if (isStream(r)) opened(); });
+  return () => {
+    // Bounded like every other wait; its failure counts only when the
+    // stream has not opened by then.
+    const bounded = page.waitForResponse(isStream);
+    bounded.catch(() => {});
+    return Promise.race([open, bounded]);
+  };
+}
+
+/** Counts, from now on, how often the page draws the open case (each read
+ * of it that comes back draws it once, replacing the detail's content). */
+async function countDrawings(page) {
+  await page.evaluate(() => {
+    window.caseDrawings = 0;
+    new MutationObserver((records) => { window.caseDrawings += records.length; })
+      .observe(document.getElementById("case-detail"), { childList: true });
+  });
+}
+
 /** Metres between two {lat, lon}. */
 function metres(a, b) {
   const R = 6371008.8, rad = Math.PI / 180;
@@ -82,6 +110,7 @@ test("submit a snap report with a photo", async () => {
 
   const page = await newPage(browser, server,
     { mobile: true, geolocation: { latitude: here.lat, longitude: here.lon, accuracy: 8 } });
+  const streamOpen = watchStream(page);
   await login(page, "snap-volunteer", null, "/report.html");
   await page.locator("#report-map.leaflet-container").waitFor();
   await page.locator("#category option[value=corridor_clutter]").waitFor({ state: "attached" });
@@ -153,6 +182,7 @@ test("submit a snap report with a photo", async () => {
   assert.match(await page.locator("#case-timeline").textContent(), /提交上报/);
   await shot(page, "report-case-detail");
   // Live: the community accepts it; the open detail follows without a reload.
+  await streamOpen();
   const staff = await handlerFor(c.unit_code);
   await server.call("POST", `/api/v1/cases/${c.id}/transitions`, { to: "accepted" }, staff);
   await page.locator("#case-state", { hasText: "已受理" }).waitFor();
@@ -168,6 +198,7 @@ test("the reporter confirms and rates", async () => {
   await resolve(c, "已更换灯泡，恢复照明。");
 
   const page = await newPage(browser, server);
+  const streamOpen = watchStream(page);
   await login(page, "snap-volunteer", null, "/report.html");
   await page.goto(server.url + "/report.html#case=" + c.id); // a case opened directly
   const detail = page.locator("#case-detail");
@@ -178,8 +209,15 @@ test("the reporter confirms and rates", async () => {
   assert.match(await page.locator("#case-timeline").textContent(), /已更换灯泡/);
   await shot(page, "report-case-resolved");
 
+  // The step is read back twice: once after the page's own request, once on
+  // the stream's event about it, in either order. Each draws the detail
+  // afresh (and would clear a rating being chosen), so the rating below
+  // starts once both have drawn.
+  await streamOpen();
+  await countDrawings(page);
   await page.getByRole("button", { name: "确认已解决" }).click();
   await page.locator("#case-state", { hasText: "已结案" }).waitFor();
+  await page.waitForFunction(() => window.caseDrawings >= 2);
   assert.equal((await server.call("GET", `/api/v1/cases/${c.id}`, undefined, "snap-volunteer")).state, "closed");
   assert.equal(await page.getByRole("button", { name: "确认已解决" }).count(), 0);
 

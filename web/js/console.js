@@ -1001,8 +1001,14 @@ function taskOrder(a, b) {
   return a.priority - b.priority || Date.parse(a.due_at) - Date.parse(b.due_at) || a.id - b.id;
 }
 
+let tasksSeq = 0;
+/** Reads the task list (the next page when `more`) for the chosen kind and
+ * "mine", and draws it. The list is aria-busy until the latest read is
+ * drawn (or refused). */
 async function loadTasks(more = false) {
   const box = $("tasks-error");
+  const my = ++tasksSeq;
+  $("tasks").setAttribute("aria-busy", "true");
   hideError(box);
   const q = new URLSearchParams({ limit: "100" });
   if (S.taskKind) q.set("kind", S.taskKind);
@@ -1022,6 +1028,8 @@ async function loadTasks(more = false) {
     renderTasks();
   } catch (e) {
     showError(e, box);
+  } finally {
+    if (my === tasksSeq) $("tasks").setAttribute("aria-busy", "false");
   }
 }
 

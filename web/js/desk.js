@@ -552,21 +552,34 @@ async function openFromHash() {
   await openCase(Number(m[1]), true);
 }
 
+let caseSeq = 0;         // the latest read of the open case; an older answer is not drawn
+let focusWanted = false; // a read superseded before it was drawn hands its focus on
+
+/** Reads case `id` and shows it in the detail (with the focus on its
+ * heading when `focus`). Reads may overlap (the hash, a live event, a
+ * note): only the answer to the latest is drawn, so an older state never
+ * replaces a newer one. */
 async function openCase(id, focus) {
   const box = $("case-detail");
+  const my = ++caseSeq;
+  if (focus) focusWanted = true;
   box.hidden = false;
   if (!current || current.id !== id) box.replaceChildren(el("p", { class: "muted" }, t("loading_case")));
   try {
     const c = await api("GET", "/api/v1/cases/" + id);
+    if (my !== caseSeq) return;
     current = c;
     renderDetail();
     markSelected();
-    if (focus) {
+    if (focusWanted) {
+      focusWanted = false;
       box.scrollIntoView({ block: "start" });
       const h = $("detail-heading");
       if (h) h.focus();
     }
   } catch (e) {
+    if (my !== caseSeq) return;
+    focusWanted = false;
     current = null;
     const p = el("p", { class: "notice error", role: "alert" }, e.status === 404 ? t("not_found") : explain(e));
     box.replaceChildren(p);
@@ -576,6 +589,8 @@ async function openCase(id, focus) {
 
 function closeDetail(clearHash = true) {
   const id = current && current.id;
+  caseSeq++; // a read still on its way does not open it again
+  focusWanted = false;
   current = null;
   $("case-detail").hidden = true;
   $("case-detail").replaceChildren();
@@ -743,7 +758,8 @@ function showProblem(e, where) {
 /** After a change: show the case as the server answered it, and the list. */
 function changed(c, msgKey, vars = {}) {
   recentlyActed.set(c.id, Date.now());
-  if (current && current.id === c.id) { current = c; renderDetail(); }
+  // The server's answer is newer than any read still on its way: those are dropped.
+  if (current && current.id === c.id) { caseSeq++; focusWanted = false; current = c; renderDetail(); }
   announce(t(msgKey, Object.assign({ number: c.number }, vars)), "ok");
   loadList(cases.length);
 }
