@@ -91,6 +91,12 @@ test("find a dining table near a community: the list and the map show what the A
   assert.equal(await page.locator("#result-list > li.current").count(), 1);
   assert.equal(await page.locator("#result-list > li.current").getAttribute("data-name"), f0.name);
   await shot(page, "finder-search");
+  // The markers take the keyboard: a focused marker and Enter pick its card.
+  assert.ok(n > 1, "the demo community has several dining places within 15 minutes");
+  await page.locator("#map .fm-hit").nth(n - 1).focus();
+  await page.keyboard.press("Enter");
+  await page.locator(`#result-list > li:nth-child(${n}).current`).waitFor();
+  assert.equal(await page.locator("#result-list > li.current").count(), 1);
 
   // The choice is remembered on this device.
   await page.reload();

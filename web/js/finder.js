@@ -623,6 +623,9 @@ async function paintMap(fit) {
     mk.bindPopup(() => el("div", { class: "fm-popup" }, el("strong", {}, (i + 1) + ". " + f.name), el("br"),
       t("walk_about", { m: walkWhole(f.walk_minutes) })));
     mk.on("click", () => pickFromMap(f.id));
+    // A marker takes the keyboard (Tab); Enter opens its popup and, like a
+    // click, marks its card in the list.
+    mk.on("keypress", (e) => { if (e.originalEvent.key === "Enter") pickFromMap(f.id); });
     mk.addTo(state.layer);
     state.markers.set(f.id, { marker: mk, n: i + 1, f });
     pts.push([f.point.lat, f.point.lon]);

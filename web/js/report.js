@@ -831,7 +831,13 @@ function paintMine() {
 
 // ---- one case ----
 
+// Reads of the open case may answer out of order (a step's own read and the
+// live stream's): only the latest is drawn, and a read that brings nothing
+// new draws nothing, so a rating or a reason being typed is not wiped.
+let caseRead = 0;
+let caseDrawn = null; // the case as last drawn, as JSON
 async function openCase(id, focus = true) {
+  const seq = ++caseRead;
   const box = $("case-detail");
   const err = $("case-error");
   err.hidden = true;
@@ -839,15 +845,25 @@ async function openCase(id, focus = true) {
     box.hidden = true;
     current = null;
   }
+  box.setAttribute("aria-busy", "true");
   try {
     const c = await api("GET", "/api/v1/cases/" + id);
+    if (seq !== caseRead) return; // a later read is on its way; it draws
+    const text = JSON.stringify(c);
+    const same = !box.hidden && text === caseDrawn;
     current = c;
-    await paintCase();
+    if (!same) {
+      await paintCase();
+      caseDrawn = text;
+    }
     box.hidden = false;
     if (focus) box.focus();
   } catch (e) {
+    if (seq !== caseRead) return;
     box.hidden = true;
     showError(explain(e), err);
+  } finally {
+    if (seq === caseRead) box.setAttribute("aria-busy", "false");
   }
 }
 
