@@ -18,6 +18,8 @@ before(async () => {
   browser = await launchBrowser();
   await server.addUser("dash-street", "street", "110105001");
   await server.addUser("dash-community", "community", "110105001024");
+  // One community large enough to be due for a split.
+  await server.call("PATCH", "/api/v1/areas/110105001024", { households: 3456, residents: 8100, elderly: 2100 }, "admin");
   // Two cases this month, so that the case panel has a unit to rank.
   for (const title of ["楼道堆物", "单元门口堆放纸箱"]) {
     await server.call("POST", "/api/v1/cases", { category: "corridor_clutter", title, area_code: "110105001024" }, "admin");
@@ -30,6 +32,7 @@ const REPORTS = {
   hotline: "/api/v1/reports/hotline", facilities: "/api/v1/reports/facilities",
   coverage: "/api/v1/reports/coverage", cases: "/api/v1/reports/cases",
   recurring: "/api/v1/reports/cases/recurring", stations: "/api/v1/reports/station-coverage",
+  oversized: "/api/v1/reports/oversized-communities",
 };
 // In a list, a step names the element whose code, unit, kind or rank is it.
 const KEYS = ["code", "unit", "kind", "rank"];
@@ -115,12 +118,14 @@ test("every figure on the dashboard is the API's figure, in text as well as in t
   await openDashboard(page);
   await showAllUnits(page);
   const count = await checkFigures(page, "admin");
-  for (const r of ["hotline", "coverage", "cases", "recurring", "stations"]) assert.ok(count[r] > 0, `figures of ${r}: ${JSON.stringify(count)}`);
+  for (const r of ["hotline", "coverage", "cases", "recurring", "stations", "oversized"]) assert.ok(count[r] > 0, `figures of ${r}: ${JSON.stringify(count)}`);
   // The fixed figures the panels must show.
   for (const m of ["hotline.subscribers", "hotline.proactive_services_done", "hotline.answer_time_s.p50",
     "hotline.answer_time_s.p90", "hotline.answered_within_60s", "hotline.calls.by_category.health_consultation",
     "coverage.total.share", "coverage.areas.110105001000.share", "cases.totals.response.rate",
-    "cases.units.110105001024.received", "stations.totals.coverage", "stations.streets.110105001000.coverage"]) {
+    "cases.units.110105001024.received", "stations.totals.coverage", "stations.streets.110105001000.coverage",
+    "oversized.count", "oversized.communities_total", "oversized.unknown_households",
+    "oversized.items.110105001024.households"]) {
     assert.ok(await page.locator(`[data-metric="${m}"]`).count() > 0, `${m} is on the page`);
   }
   // The trend: one row per month, six of them, each from its own report.

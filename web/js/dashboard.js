@@ -56,6 +56,9 @@ addStrings({
     met_no: "未达到100%覆盖目标", col_centre: "街道社工站", col_served: "有社工室的社区", col_coverage: "覆盖率",
     col_station: "社工室", chart_stations: "街道和社区两级社工站覆盖率柱状图，目标为100%。",
     s_streets: "街道", s_communities: "社区", target: "目标",
+    // community sizes
+    h_sizes: "社区规模（3000户以上的社区宜拆分）", k_oversized: "超过 {n} 户的社区", k_unknown_households: "户数未知的社区",
+    col_households: "户数", col_residents: "常住人口", col_elderly: "老年人", no_oversized: "没有超过 {n} 户的社区。",
   },
   en: {
     dash_title: "District dashboard · Linli", dash_heading: "District dashboard", period: "Period",
@@ -102,6 +105,10 @@ addStrings({
     col_centre: "Street centre", col_served: "Communities served", col_coverage: "Coverage", col_station: "Station",
     chart_stations: "Bar chart of street and community station coverage against the 100% target.",
     s_streets: "Streets", s_communities: "Communities", target: "Target",
+    h_sizes: "Community size (communities over 3,000 households are due for a split)",
+    k_oversized: "Communities over {n} households", k_unknown_households: "Communities whose households are unknown",
+    col_households: "Households", col_residents: "Residents", col_elderly: "Older people",
+    no_oversized: "No community has more than {n} households.",
   },
 });
 
@@ -109,10 +116,10 @@ const TZ = "Asia/Shanghai";
 const CATEGORIES = ["health_consultation", "convenience_service", "emergency", "fire", "family",
   "false_alarm", "other", "unclassified"];
 const TOP_UNITS = 20;
-const PANELS = ["hotline", "facilities", "coverage", "cases", "stations"];
+const PANELS = ["hotline", "facilities", "coverage", "cases", "stations", "sizes"];
 // The shortest time between two refreshes of a panel (ms). Coverage scans
 // every older person's home, so it is refreshed less often.
-const MIN_GAP = { hotline: 10000, facilities: 10000, coverage: 60000, cases: 10000, stations: 10000 };
+const MIN_GAP = { hotline: 10000, facilities: 10000, coverage: 60000, cases: 10000, stations: 10000, sizes: 10000 };
 const POLL_MS = 60000; // panels no event announces
 // Calls and tasks are announced (call.*, task.*), device subscriptions are
 // not: a slow refresh keeps the one-key-call panel's subscriber count fresh.
@@ -275,7 +282,7 @@ function schedule(name) {
 const TOPICS = [
   [/^case\./, ["cases"]],
   [/^(station|support_team)\./, ["stations"]],
-  [/^area\./, ["stations", "coverage"]],
+  [/^area\./, ["stations", "coverage", "sizes"]],
   [/^(person|people)\./, ["coverage"]],
   [/^(facility|service)\./, ["facilities", "coverage"]],
   [/^(call|task)\./, ["hotline"]],
@@ -640,6 +647,32 @@ RENDER.stations = () => {
       label: { position: "insideEndTop", formatter: t("target") + " 100%", fontSize: fontPx() }, data: [{ yAxis: 100 }] },
   }];
   chart("stations-chart").setOption(o, true);
+};
+
+// ---- 6. community sizes ----
+
+FETCH.sizes = async () => {
+  const street = state.scopeLevel === "street" ? state.scope.slice(0, 9) : null;
+  const u = url("/api/v1/reports/oversized-communities", { street });
+  return { url: u, data: await api("GET", u) };
+};
+RENDER.sizes = () => {
+  const { url: u, data: r } = cache.sizes;
+  $("sizes-body").dataset.source = u;
+  const n = fmtNumber(r.threshold);
+  $("sizes-kpis").replaceChildren(
+    kpi(t("k_oversized", { n }), metric("oversized.count", r.count), " / ",
+      metric("oversized.communities_total", r.communities_total)),
+    kpi(t("k_unknown_households"), metric("oversized.unknown_households", r.unknown_households)));
+  const p = (it, f) => `oversized.items.${it.code}.${f}`;
+  $("sizes-table").replaceChildren(table(
+    [t("col_community"), t("col_street"), { text: t("col_households"), num: true },
+      { text: t("col_residents"), num: true }, { text: t("col_elderly"), num: true }],
+    r.items.length ? r.items.map((it) => el("tr", {}, el("th", { scope: "row" }, it.name || it.code),
+      el("td", {}, (it.street && (it.street.name || it.street.code)) || ""),
+      num(metric(p(it, "households"), it.households)), num(metric(p(it, "residents"), it.residents)),
+      num(metric(p(it, "elderly"), it.elderly)))) : [emptyRow(5, t("no_oversized", { n }))],
+    { caption: t("h_sizes") }));
 };
 
 // ---- the page ----
