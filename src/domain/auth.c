@@ -287,7 +287,9 @@ static int limit_check(struct auth *a, const char *username, const char *ip, str
     pthread_mutex_unlock(&a->limit_lock);
     if (wait_ms > 0) {
         err->retry_after = (int)((wait_ms + 999) / 1000);
-        return linli_fail(err, LINLI_ELIMIT, "Too many failed logins; try again in %d seconds.",
+        return linli_fail(err, LINLI_ELIMIT,
+                          "Too many wrong passwords for this account or from this address; try "
+                          "again in %d seconds.",
                           err->retry_after);
     }
     return LINLI_OK;
