@@ -3,9 +3,33 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* fsyncs the directory holding `path`. 0, or -1 with errno. */
+static int sync_dir_of(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else if ((size_t)(slash - path) >= sizeof dir)
+        return errno = ENAMETOOLONG, -1;
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
 
 int store_backup(const char *src_path, const char *dst_path, struct linli_err *err)
 {
@@ -72,5 +96,9 @@ int store_backup(const char *src_path, const char *dst_path, struct linli_err *e
         return linli_fail(err, LINLI_EIO, "cannot move the backup into place at %s: %s", dst_path,
                           strerror(errno));
     }
+    /* The rename is on disk only once the directory is: sync it. */
+    if (sync_dir_of(dst_path) != 0)
+        return linli_fail(err, LINLI_EIO, "cannot sync the directory of %s: %s", dst_path,
+                          strerror(errno));
     return LINLI_OK;
 }
