@@ -1,6 +1,9 @@
 /* calls_dispatch.c - distribution of calls to operators, in memory: the
- * queue of calls not yet answered, the operators' presence, offers and their
- * timeouts, the answer (one operator wins) and declines.
+ * queue of calls not yet answered, offers, rebuilding from the store and
+ * carrying decisions out. What operators do and how they come and go
+ * (presence, consoles and their grace, the time that moves offers on, the
+ * answer and declines) is in calls_operators.c; the two share
+ * calls_dispatch_internal.h.
  *
  * One mutex guards the queue and the operators. Decisions (offer this call
  * to that operator, this offer expired, ...) are taken under it and written
@@ -32,6 +35,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "domain/audit.h"
+#include "domain/calls_dispatch_internal.h"
 #include "domain/calls_internal.h"
 #include "domain/care.h"
 
@@ -40,65 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRIED_MAX 32 /* operators remembered per call as tried or declined */
-#define GONE_PER_TICK 32 /* operators set away per tick when their grace ends */
-
-struct waiting {
-    int64_t id, person_id, created_at;
-    int priority;
-    char community[AREA_CODE_LEN + 1];
-    char trigger[16];
-    int64_t offered_to;     /* 0 = nobody holds an offer */
-    int64_t offer_deadline; /* ms */
-    int ntried, ndeclined;
-    int64_t tried[TRIED_MAX], declined[TRIED_MAX];
-};
-
-struct agent {
-    struct principal who; /* as of their last presence change or answer */
-    int presence;         /* enum presence */
-    int64_t since;        /* presence since, ms */
-    int64_t idle_since;   /* ms; ties broken by idle_seq */
-    uint64_t idle_seq;
-    int64_t current_call; /* answered and not yet closed, 0 = none */
-    int64_t offer;        /* call held on offer, 0 = none */
-    int consoles;         /* live console streams */
-    int64_t gone_since;   /* ms the last console ended, while in grace; 0 = not */
-    int after_call;       /* presence once the current call closes: as before the answer */
-};
-
-struct dispatch {
-    pthread_mutex_t mu;
-    struct waiting *calls; /* sorted by (priority, created_at, id) */
-    int ncalls, calls_cap;
-    struct agent *ops;
-    int nops, ops_cap;
-    int64_t timeout_ms;
-    int64_t grace_ms; /* after the last console ends, before away */
-    uint64_t seq;
-    pthread_mutex_t load_mu;
-    int loaded; /* rebuilt from the store */
-};
-
-enum decision_kind { D_OFFER, D_EXPIRE, D_DECLINE, D_RELEASE };
-
-struct decision {
-    int kind;
-    int64_t call_id, operator_id, at;
-    char community[AREA_CODE_LEN + 1];
-    struct principal who; /* D_OFFER: the operator (for the screen pop) */
-    bool written;         /* D_OFFER: the store took it */
-    json_t *pop;
-    int64_t pop_person;
-};
-
-struct decisions {
-    struct decision *v;
-    int n, cap;
-};
-
-static struct decision *decision_add(struct decisions *ds, int kind, const struct waiting *w,
-                                     int64_t operator_id, int64_t at)
+struct decision *dispatch__decision_add(struct decisions *ds, int kind, const struct waiting *w,
+                                        int64_t operator_id, int64_t at)
 {
     if (ds->n == ds->cap) {
         int cap = ds->cap ? ds->cap * 2 : 8;
@@ -203,7 +150,7 @@ static bool before(const struct waiting *a, const struct waiting *b)
     return a->id < b->id;
 }
 
-static int find_call(struct dispatch *x, int64_t id)
+int dispatch__find_call(struct dispatch *x, int64_t id)
 {
     for (int i = 0; i < x->ncalls; i++)
         if (x->calls[i].id == id)
@@ -211,7 +158,7 @@ static int find_call(struct dispatch *x, int64_t id)
     return -1;
 }
 
-static struct agent *find_op(struct dispatch *x, int64_t user_id)
+struct agent *dispatch__find_op(struct dispatch *x, int64_t user_id)
 {
     for (int i = 0; i < x->nops; i++)
         if (x->ops[i].who.user_id == user_id)
@@ -221,9 +168,9 @@ static struct agent *find_op(struct dispatch *x, int64_t user_id)
 
 /* The operator entry of `who`, made (away) when missing; NULL when out of
  * memory. Refreshes the principal (scope changes apply from the next use). */
-static struct agent *op_of(struct dispatch *x, const struct principal *who, int64_t now)
+struct agent *dispatch__op_of(struct dispatch *x, const struct principal *who, int64_t now)
 {
-    struct agent *op = find_op(x, who->user_id);
+    struct agent *op = dispatch__find_op(x, who->user_id);
     if (!op) {
         if (x->nops == x->ops_cap) {
             int cap = x->ops_cap ? x->ops_cap * 2 : 16;
@@ -244,9 +191,9 @@ static struct agent *op_of(struct dispatch *x, const struct principal *who, int6
 
 /* Inserts a waiting call in order (a call already there is left alone).
  * Mutex held. Returns 0, or -1 out of memory. */
-static int queue_put(struct dispatch *x, const struct waiting *w)
+int dispatch__queue_put(struct dispatch *x, const struct waiting *w)
 {
-    if (find_call(x, w->id) >= 0)
+    if (dispatch__find_call(x, w->id) >= 0)
         return 0;
     if (x->ncalls == x->calls_cap) {
         int cap = x->calls_cap ? x->calls_cap * 2 : 32;
@@ -267,11 +214,11 @@ static int queue_put(struct dispatch *x, const struct waiting *w)
 }
 
 /* Removes the call at `i`, clearing the offer its operator held. Mutex held. */
-static void queue_remove(struct dispatch *x, int i)
+void dispatch__queue_remove(struct dispatch *x, int i)
 {
     struct waiting *w = &x->calls[i];
     if (w->offered_to) {
-        struct agent *op = find_op(x, w->offered_to);
+        struct agent *op = dispatch__find_op(x, w->offered_to);
         if (op && op->offer == w->id)
             op->offer = 0;
     }
@@ -287,7 +234,7 @@ static bool listed(const int64_t *v, int n, int64_t id)
     return false;
 }
 
-static void list_add(int64_t *v, int *n, int64_t id)
+void dispatch__list_add(int64_t *v, int *n, int64_t id)
 {
     if (listed(v, *n, id))
         return;
@@ -333,7 +280,7 @@ static struct agent *pick(struct dispatch *x, struct waiting *w)
 }
 
 /* Offers every waiting call without an offer that someone can take. Mutex held. */
-static void round_locked(struct dispatch *x, int64_t now, struct decisions *ds)
+void dispatch__round_locked(struct dispatch *x, int64_t now, struct decisions *ds)
 {
     for (int i = 0; i < x->ncalls; i++) {
         struct waiting *w = &x->calls[i];
@@ -342,7 +289,7 @@ static void round_locked(struct dispatch *x, int64_t now, struct decisions *ds)
         struct agent *op = pick(x, w);
         if (!op)
             continue;
-        struct decision *dx = decision_add(ds, D_OFFER, w, op->who.user_id, now);
+        struct decision *dx = dispatch__decision_add(ds, D_OFFER, w, op->who.user_id, now);
         if (!dx)
             return;
         dx->who = op->who;
@@ -353,22 +300,22 @@ static void round_locked(struct dispatch *x, int64_t now, struct decisions *ds)
 }
 
 /* Takes back the offer `op` holds (they went away, or busy). Mutex held. */
-static void release_offer(struct dispatch *x, struct agent *op, int kind, int64_t now,
-                          struct decisions *ds)
+void dispatch__release_offer(struct dispatch *x, struct agent *op, int kind, int64_t now,
+                             struct decisions *ds)
 {
     if (!op->offer)
         return;
-    int i = find_call(x, op->offer);
+    int i = dispatch__find_call(x, op->offer);
     op->offer = 0;
     if (i < 0)
         return;
     struct waiting *w = &x->calls[i];
     w->offered_to = 0;
     if (kind == D_DECLINE)
-        list_add(w->declined, &w->ndeclined, op->who.user_id);
+        dispatch__list_add(w->declined, &w->ndeclined, op->who.user_id);
     else
-        list_add(w->tried, &w->ntried, op->who.user_id);
-    decision_add(ds, kind, w, op->who.user_id, now);
+        dispatch__list_add(w->tried, &w->ntried, op->who.user_id);
+    dispatch__decision_add(ds, kind, w, op->who.user_id, now);
 }
 
 /* ---- rebuilding from the store ---- */
@@ -453,7 +400,7 @@ static int requeue_job(struct store_conn *c, void *arg, struct linli_err *err)
 
 /* The dispatch state, rebuilt from the store on first use. NULL when it
  * cannot be had (out of memory); a failed rebuild is retried next time. */
-static struct dispatch *dispatch_get(struct domain *d)
+struct dispatch *dispatch__get(struct domain *d)
 {
     struct dispatch *x = dispatch_made(d);
     if (!x || __atomic_load_n(&x->loaded, __ATOMIC_ACQUIRE))
@@ -471,7 +418,7 @@ static struct dispatch *dispatch_get(struct domain *d)
         if (!rc) {
             pthread_mutex_lock(&x->mu);
             for (int i = 0; i < r.n; i++)
-                queue_put(x, &r.v[i]);
+                dispatch__queue_put(x, &r.v[i]);
             pthread_mutex_unlock(&x->mu);
             if (r.n)
                 log_info("calls: %d waiting call(s) back in the queue", r.n);
@@ -613,8 +560,8 @@ static void announce_decided(struct domain *d, const struct decisions *ds, int64
  * the queues of the communities concerned and the calls whose state changed.
  * `extra` names one more community whose queue changed (or ""); `skip` a
  * call the caller announces itself (0 = none). Frees the decisions. */
-static void apply(struct domain *d, struct dispatch *x, struct decisions *ds, const char *extra,
-                  int64_t skip)
+void dispatch__apply(struct domain *d, struct dispatch *x, struct decisions *ds, const char *extra,
+                     int64_t skip)
 {
     struct codes cs = {.n = 0};
     if (extra && *extra)
@@ -648,16 +595,16 @@ static void apply(struct domain *d, struct dispatch *x, struct decisions *ds, co
                 continue;
             if (!dx->written) { /* the call left the queue meanwhile */
                 pthread_mutex_lock(&x->mu);
-                int k = find_call(x, dx->call_id);
+                int k = dispatch__find_call(x, dx->call_id);
                 if (k >= 0 && x->calls[k].offered_to == dx->operator_id)
-                    queue_remove(x, k);
+                    dispatch__queue_remove(x, k);
                 pthread_mutex_unlock(&x->mu);
                 continue;
             }
             json_t *callj = NULL;
             int64_t timeout_ms = 0, expires_at = 0;
             pthread_mutex_lock(&x->mu);
-            int k = find_call(x, dx->call_id);
+            int k = dispatch__find_call(x, dx->call_id);
             if (k >= 0 && x->calls[k].offered_to == dx->operator_id) { /* still theirs */
                 callj = waiting_json(&x->calls[k]);
                 expires_at = x->calls[k].offer_deadline;
@@ -695,9 +642,18 @@ static int one_call_job(struct store_conn *c, void *arg, struct linli_err *err)
     return calls__load(c, o->id, &o->c, err);
 }
 
+int dispatch__read_call(struct domain *d, int64_t id, struct call *out, struct linli_err *err)
+{
+    struct one_call o = {.id = id};
+    int rc = store_read(d->store, one_call_job, &o, err);
+    if (!rc)
+        *out = o.c;
+    return rc;
+}
+
 void calls_enqueue(struct domain *d, int64_t call_id)
 {
-    struct dispatch *x = dispatch_get(d);
+    struct dispatch *x = dispatch__get(d);
     if (!x)
         return;
     struct one_call o = {.id = call_id};
@@ -719,11 +675,11 @@ void calls_enqueue(struct domain *d, int64_t call_id)
     snprintf(w.trigger, sizeof w.trigger, "%s", o.c.trigger);
     struct decisions ds = {0};
     pthread_mutex_lock(&x->mu);
-    if (queue_put(x, &w))
+    if (dispatch__queue_put(x, &w))
         log_warn("calls: out of memory queueing call %lld", (long long)call_id);
-    round_locked(x, clock_now_ms(), &ds);
+    dispatch__round_locked(x, clock_now_ms(), &ds);
     pthread_mutex_unlock(&x->mu);
-    apply(d, x, &ds, w.community, call_id);
+    dispatch__apply(d, x, &ds, w.community, call_id);
     calls__announce(d, call_id, "queued");
 }
 
@@ -746,20 +702,20 @@ static int callback_task_job(struct store_conn *c, void *arg, struct linli_err *
 
 void calls_dequeue(struct domain *d, int64_t call_id)
 {
-    struct dispatch *x = dispatch_get(d);
+    struct dispatch *x = dispatch__get(d);
     if (!x)
         return;
     char community[AREA_CODE_LEN + 1] = "";
     struct decisions ds = {0};
     pthread_mutex_lock(&x->mu);
-    int i = find_call(x, call_id);
+    int i = dispatch__find_call(x, call_id);
     if (i >= 0) {
         snprintf(community, sizeof community, "%s", x->calls[i].community);
-        queue_remove(x, i); /* the operator who held the offer is free for the next */
-        round_locked(x, clock_now_ms(), &ds);
+        dispatch__queue_remove(x, i); /* the operator who held the offer is free for the next */
+        dispatch__round_locked(x, clock_now_ms(), &ds);
     }
     pthread_mutex_unlock(&x->mu);
-    apply(d, x, &ds, community, 0);
+    dispatch__apply(d, x, &ds, community, 0);
     calls__announce(d, call_id, "abandoned");
     /* The callback task calls__cancel_in_job made is announced here, after
      * the commit, since the intake is not told its id. */
@@ -770,426 +726,13 @@ void calls_dequeue(struct domain *d, int64_t call_id)
         care_task_announce(d, io[1]);
 }
 
-/* ---- time ---- */
-
-static void publish_presence(struct domain *d, int64_t user_id, int state, int64_t since,
-                             int64_t current_call);
-static bool presence_locked(struct dispatch *x, struct agent *op, int state, int64_t now,
-                            struct decisions *ds);
-
-void calls_tick(struct domain *d, int64_t now_ms)
-{
-    struct dispatch *x = dispatch_get(d);
-    if (!x)
-        return;
-    struct decisions ds = {0};
-    pthread_mutex_lock(&x->mu);
-    for (int i = 0; i < x->ncalls; i++) {
-        struct waiting *w = &x->calls[i];
-        if (!w->offered_to || w->offer_deadline > now_ms)
-            continue;
-        struct agent *op = find_op(x, w->offered_to);
-        if (op && op->offer == w->id) {
-            release_offer(x, op, D_EXPIRE, now_ms, &ds);
-        } else { /* cannot happen; recover all the same */
-            list_add(w->tried, &w->ntried, w->offered_to);
-            decision_add(&ds, D_EXPIRE, w, w->offered_to, now_ms);
-            w->offered_to = 0;
-        }
-    }
-    /* Operators whose grace ran out without a console coming back: away. */
-    struct {
-        int64_t user_id, current;
-    } gone[GONE_PER_TICK];
-    int ngone = 0;
-    for (int i = 0; i < x->nops && ngone < GONE_PER_TICK; i++) {
-        struct agent *op = &x->ops[i];
-        if (!op->gone_since || op->consoles > 0 || now_ms - op->gone_since < x->grace_ms)
-            continue;
-        op->gone_since = 0;
-        if (presence_locked(x, op, PRESENCE_AWAY, now_ms, &ds)) {
-            gone[ngone].user_id = op->who.user_id;
-            gone[ngone++].current = op->current_call;
-        }
-    }
-    if (ds.n || ngone)
-        round_locked(x, now_ms, &ds);
-    pthread_mutex_unlock(&x->mu);
-    if (ds.n)
-        apply(d, x, &ds, NULL, 0);
-    for (int i = 0; i < ngone; i++)
-        publish_presence(d, gone[i].user_id, PRESENCE_AWAY, now_ms, gone[i].current);
-}
-
-/* ---- presence ---- */
-
-static void publish_presence(struct domain *d, int64_t user_id, int state, int64_t since,
-                             int64_t current_call)
-{
-    char buf[40];
-    json_t *p =
-        json_pack("{s:I, s:s, s:s}", "operator_id", (json_int_t)user_id, "state",
-                  presence_name(state), "since", clock_format_rfc3339(since, buf, sizeof buf));
-    json_object_set_new(p, "current_call", current_call ? json_integer(current_call) : json_null());
-    domain_publish(d, "console.presence", p);
-}
-
-/* Sets op's presence under the mutex; returns whether it changed. */
-static bool presence_locked(struct dispatch *x, struct agent *op, int state, int64_t now,
-                            struct decisions *ds)
-{
-    if (op->presence == state)
-        return false;
-    if (state != PRESENCE_AVAILABLE)
-        release_offer(x, op, D_RELEASE, now, ds);
-    else {
-        op->idle_since = now;
-        op->idle_seq = ++x->seq;
-    }
-    op->presence = state;
-    op->since = now;
-    return true;
-}
-
-int calls_set_presence(struct domain *d, const struct principal *who, int state,
-                       struct linli_err *err)
-{
-    if (!calls__may_work(who))
-        return linli_fail(err, LINLI_EFORBIDDEN, "Only operators take calls.");
-    if (state < PRESENCE_AWAY || state > PRESENCE_BUSY)
-        return linli_field(err, "state", "must be away, available or busy");
-    struct dispatch *x = dispatch_get(d);
-    if (!x)
-        return linli_fail(err, LINLI_ENOMEM, "Out of memory for the call queue.");
-    int64_t now = clock_now_ms();
-    struct decisions ds = {0};
-    pthread_mutex_lock(&x->mu);
-    struct agent *op = op_of(x, who, now);
-    if (!op) {
-        pthread_mutex_unlock(&x->mu);
-        return linli_fail(err, LINLI_ENOMEM, "Out of memory for the call queue.");
-    }
-    if (state == PRESENCE_AVAILABLE && op->current_call) {
-        int64_t busy = op->current_call;
-        pthread_mutex_unlock(&x->mu);
-        return linli_fail(err, LINLI_ECONFLICT,
-                          "You are on call %lld: close it before taking another.", (long long)busy);
-    }
-    bool changed = presence_locked(x, op, state, now, &ds);
-    /* Available: calls may come to them. Away or busy: the offer they held
-     * goes to the next operator at once, not at the next event. */
-    if (changed)
-        round_locked(x, now, &ds);
-    int64_t since = op->since, current = op->current_call;
-    pthread_mutex_unlock(&x->mu);
-    apply(d, x, &ds, NULL, 0);
-    if (changed)
-        publish_presence(d, who->user_id, state, since, current);
-    return LINLI_OK;
-}
-
-int calls_get_presence(struct domain *d, const struct principal *who, int *state, int64_t *since_ms,
-                       struct linli_err *err)
-{
-    if (!calls__may_work(who))
-        return linli_fail(err, LINLI_EFORBIDDEN, "Only operators take calls.");
-    struct dispatch *x = dispatch_get(d);
-    if (!x)
-        return linli_fail(err, LINLI_ENOMEM, "Out of memory for the call queue.");
-    pthread_mutex_lock(&x->mu);
-    struct agent *op = find_op(x, who->user_id);
-    *state = op ? op->presence : PRESENCE_AWAY;
-    *since_ms = op ? op->since : 0;
-    pthread_mutex_unlock(&x->mu);
-    return LINLI_OK;
-}
-
-int calls_console_calls(struct domain *d, const struct principal *who, int64_t *current_call,
-                        int64_t *offer, int64_t *offer_expires_at, struct linli_err *err)
-{
-    *current_call = *offer = *offer_expires_at = 0;
-    if (!calls__may_work(who))
-        return linli_fail(err, LINLI_EFORBIDDEN, "Only operators take calls.");
-    struct dispatch *x = dispatch_get(d);
-    if (!x)
-        return linli_fail(err, LINLI_ENOMEM, "Out of memory for the call queue.");
-    pthread_mutex_lock(&x->mu);
-    struct agent *op = find_op(x, who->user_id);
-    if (op) {
-        *current_call = op->current_call;
-        int i = op->offer ? find_call(x, op->offer) : -1;
-        if (i >= 0 && x->calls[i].offered_to == op->who.user_id) {
-            *offer = op->offer;
-            *offer_expires_at = x->calls[i].offer_deadline;
-        }
-    }
-    pthread_mutex_unlock(&x->mu);
-    return LINLI_OK;
-}
-
-void calls_console_opened(struct domain *d, const struct principal *who)
-{
-    struct dispatch *x = dispatch_get(d);
-    if (!x || !calls__may_work(who))
-        return;
-    pthread_mutex_lock(&x->mu);
-    struct agent *op = op_of(x, who, clock_now_ms());
-    if (op) {
-        op->consoles++;
-        op->gone_since = 0; /* back within the grace: as if never gone */
-    }
-    pthread_mutex_unlock(&x->mu);
-}
-
-void calls_console_closed(struct domain *d, const struct principal *who)
-{
-    struct dispatch *x = dispatch_get(d);
-    if (!x)
-        return;
-    int64_t now = clock_now_ms();
-    struct decisions ds = {0};
-    bool changed = false;
-    int64_t current = 0;
-    pthread_mutex_lock(&x->mu);
-    struct agent *op = find_op(x, who->user_id);
-    if (op && op->consoles > 0 && --op->consoles == 0) {
-        if (x->grace_ms > 0 && op->presence != PRESENCE_AWAY) {
-            /* Nobody is watching for offers: away once the grace runs out
-             * (calls_tick), unless a console comes back first. */
-            op->gone_since = now;
-        } else {
-            changed = presence_locked(x, op, PRESENCE_AWAY, now, &ds);
-            current = op->current_call;
-            if (changed)
-                round_locked(x, now, &ds);
-        }
-    }
-    pthread_mutex_unlock(&x->mu);
-    apply(d, x, &ds, NULL, 0);
-    if (changed)
-        publish_presence(d, who->user_id, PRESENCE_AWAY, now, current);
-}
-
-/* ---- the answer ---- */
-
-static const char SQL_ANSWER[] =
-    "UPDATE calls SET state = 'answered', operator_id = ?, answered_at = ?, updated_at = ?"
-    " WHERE id = ? AND state IN ('queued', 'offered')";
-
-struct answer_job {
-    const struct principal *who;
-    int64_t id, at;
-    struct call out;
-};
-
-static int answer_job(struct store_conn *c, void *arg, struct linli_err *err)
-{
-    struct answer_job *j = arg;
-    sqlite3_stmt *st = store_stmt(c, SQL_ANSWER, err);
-    if (!st)
-        return err->status;
-    sqlite3_bind_int64(st, 1, j->who->user_id);
-    sqlite3_bind_int64(st, 2, j->at);
-    sqlite3_bind_int64(st, 3, j->at);
-    sqlite3_bind_int64(st, 4, j->id);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return store_fail(c, rc, "answering a call", err);
-    if (!sqlite3_changes(store_db(c))) {
-        if ((rc = calls__load(c, j->id, &j->out, err)))
-            return rc;
-        return linli_fail(err, LINLI_ECONFLICT, "The call is %s: it can no longer be answered.",
-                          call_state_name(j->out.state));
-    }
-    if ((rc = calls__event(c, j->id, j->at, j->who->user_id, "answered", NULL, err)))
-        return rc;
-    char object[32];
-    snprintf(object, sizeof object, "call:%lld", (long long)j->id);
-    if ((rc = audit_append(c, j->who, "call.answer", object, NULL, err)))
-        return rc;
-    return calls__load(c, j->id, &j->out, err);
-}
-
-/* Why `who` cannot have a call that is not waiting in memory. */
-static int not_waiting(struct domain *d, const struct principal *who, int64_t id, bool *waiting,
-                       struct linli_err *err)
-{
-    struct one_call o = {.id = id};
-    *waiting = false;
-    int rc = store_read(d->store, one_call_job, &o, err);
-    if (rc == LINLI_ENOTFOUND || (!rc && !calls__in_scope(who, o.c.community_code)))
-        return linli_fail(err, LINLI_ENOTFOUND, "No call %lld in your area.", (long long)id);
-    if (rc)
-        return rc;
-    if (o.c.state == CALL_QUEUED || o.c.state == CALL_OFFERED) {
-        *waiting = true; /* committed but not yet queued: the caller queues it */
-        return LINLI_OK;
-    }
-    return linli_fail(err, LINLI_ECONFLICT, "The call is %s: it can no longer be answered.",
-                      call_state_name(o.c.state));
-}
-
-int calls_answer(struct domain *d, const struct principal *who, int64_t id, struct call *out,
-                 struct linli_err *err)
-{
-    if (!calls__may_work(who))
-        return linli_fail(err, LINLI_EFORBIDDEN, "Only operators answer calls.");
-    struct dispatch *x = dispatch_get(d);
-    if (!x)
-        return linli_fail(err, LINLI_ENOMEM, "Out of memory for the call queue.");
-    int64_t now = clock_now_ms();
-    struct decisions ds = {0};
-    struct waiting w;
-    int prev_presence = PRESENCE_AWAY;
-    for (int attempt = 0;; attempt++) {
-        pthread_mutex_lock(&x->mu);
-        int i = find_call(x, id);
-        if (i >= 0)
-            break; /* mutex held */
-        pthread_mutex_unlock(&x->mu);
-        bool waiting;
-        int rc = not_waiting(d, who, id, &waiting, err);
-        if (rc)
-            return rc;
-        if (attempt > 0)
-            return linli_fail(err, LINLI_ECONFLICT, "The call is not waiting any more.");
-        calls_enqueue(d, id);
-    }
-    int i = find_call(x, id);
-    w = x->calls[i];
-    const char *why = NULL;
-    if (!calls__in_scope(who, w.community)) {
-        pthread_mutex_unlock(&x->mu);
-        return linli_fail(err, LINLI_ENOTFOUND, "No call %lld in your area.", (long long)id);
-    }
-    struct agent *op = op_of(x, who, now);
-    if (!op)
-        why = "out of memory";
-    else if (w.offered_to && w.offered_to != who->user_id)
-        why = "offered to another operator";
-    else if (op->current_call)
-        why = "not yours to take while you are on another call";
-    if (why) {
-        int64_t cur = op ? op->current_call : 0;
-        pthread_mutex_unlock(&x->mu);
-        if (cur)
-            return linli_fail(err, LINLI_ECONFLICT,
-                              "You are on call %lld: close it before answering another.",
-                              (long long)cur);
-        return linli_fail(err, op ? LINLI_ECONFLICT : LINLI_ENOMEM, "The call is %s.", why);
-    }
-    /* Claimed: whoever comes next finds it gone. */
-    if (op->offer && op->offer != id)
-        release_offer(x, op, D_RELEASE, now, &ds);
-    queue_remove(x, i);
-    op->offer = 0;
-    prev_presence = op->presence;
-    op->after_call = prev_presence == PRESENCE_AWAY ? PRESENCE_AWAY : PRESENCE_AVAILABLE;
-    op->presence = PRESENCE_BUSY;
-    op->since = now;
-    op->current_call = id;
-    round_locked(x, now, &ds);
-    pthread_mutex_unlock(&x->mu);
-
-    struct answer_job j = {.who = who, .id = id, .at = now};
-    int rc = store_write(d->store, answer_job, &j, err);
-    if (rc) {
-        /* Not answered after all (hung up meanwhile, or the store failed). */
-        pthread_mutex_lock(&x->mu);
-        op = find_op(x, who->user_id);
-        if (op && op->current_call == id) {
-            op->current_call = 0;
-            op->presence = prev_presence;
-            op->since = now;
-            if (prev_presence == PRESENCE_AVAILABLE)
-                round_locked(x, now, &ds);
-        }
-        if (rc != LINLI_ECONFLICT && rc != LINLI_ENOTFOUND)
-            queue_put(x, &w); /* the store failed: it still waits */
-        pthread_mutex_unlock(&x->mu);
-        apply(d, x, &ds, w.community, 0);
-        return rc;
-    }
-    apply(d, x, &ds, w.community, 0);
-    if (prev_presence != PRESENCE_BUSY)
-        publish_presence(d, who->user_id, PRESENCE_BUSY, now, id);
-    calls__announce(d, id, "answered");
-    if (out)
-        *out = j.out;
-    return LINLI_OK;
-}
-
-int calls_decline(struct domain *d, const struct principal *who, int64_t id, struct linli_err *err)
-{
-    if (!calls__may_work(who))
-        return linli_fail(err, LINLI_EFORBIDDEN, "Only operators take calls.");
-    struct dispatch *x = dispatch_get(d);
-    if (!x)
-        return linli_fail(err, LINLI_ENOMEM, "Out of memory for the call queue.");
-    int64_t now = clock_now_ms();
-    struct decisions ds = {0};
-    pthread_mutex_lock(&x->mu);
-    int i = find_call(x, id);
-    struct agent *op = find_op(x, who->user_id);
-    if (i < 0 || !calls__in_scope(who, x->calls[i].community)) {
-        pthread_mutex_unlock(&x->mu);
-        bool waiting;
-        int rc = not_waiting(d, who, id, &waiting, err);
-        if (rc)
-            return rc;
-        return linli_fail(err, LINLI_ECONFLICT, "The call is not offered to you.");
-    }
-    if (!op || op->offer != id || x->calls[i].offered_to != who->user_id) {
-        pthread_mutex_unlock(&x->mu);
-        return linli_fail(err, LINLI_ECONFLICT, "The call is not offered to you.");
-    }
-    release_offer(x, op, D_DECLINE, now, &ds);
-    round_locked(x, now, &ds);
-    pthread_mutex_unlock(&x->mu);
-    apply(d, x, &ds, NULL, 0);
-    return LINLI_OK;
-}
-
-void calls__operator_free(struct domain *d, int64_t operator_id, int64_t now_ms)
-{
-    struct dispatch *x = dispatch_get(d);
-    if (!x)
-        return;
-    struct decisions ds = {0};
-    bool changed = false;
-    int after = PRESENCE_AVAILABLE;
-    pthread_mutex_lock(&x->mu);
-    struct agent *op = find_op(x, operator_id);
-    if (op) {
-        op->current_call = 0;
-        /* Busy with the call: back to what they were before it. Away
-         * meanwhile: they stay away. */
-        if (op->presence == PRESENCE_BUSY) {
-            op->presence = op->after_call;
-            op->since = now_ms;
-            if (op->presence == PRESENCE_AVAILABLE) {
-                op->idle_since = now_ms;
-                op->idle_seq = ++x->seq;
-            }
-            changed = true;
-            after = op->presence;
-        }
-        round_locked(x, now_ms, &ds);
-    }
-    pthread_mutex_unlock(&x->mu);
-    apply(d, x, &ds, NULL, 0);
-    if (changed)
-        publish_presence(d, operator_id, after, now_ms, 0);
-}
-
 /* ---- the queue as operators see it ---- */
 
 int calls_queue(struct domain *d, const struct principal *who, json_t **out, struct linli_err *err)
 {
     if (!calls__may_read(who))
         return linli_fail(err, LINLI_EFORBIDDEN, "Your role has no access to calls.");
-    struct dispatch *x = dispatch_get(d);
+    struct dispatch *x = dispatch__get(d);
     if (!x)
         return linli_fail(err, LINLI_ENOMEM, "Out of memory for the call queue.");
     json_t *a = json_array();
@@ -1204,11 +747,11 @@ int calls_queue(struct domain *d, const struct principal *who, json_t **out, str
 
 int64_t calls__offered_to(struct domain *d, int64_t id)
 {
-    struct dispatch *x = dispatch_get(d);
+    struct dispatch *x = dispatch__get(d);
     if (!x)
         return 0;
     pthread_mutex_lock(&x->mu);
-    int i = find_call(x, id);
+    int i = dispatch__find_call(x, id);
     int64_t holder = i >= 0 ? x->calls[i].offered_to : 0;
     pthread_mutex_unlock(&x->mu);
     return holder;
