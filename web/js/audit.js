@@ -246,7 +246,7 @@ function entryRow(e) {
     td("col_object", { class: "object" }, e.object || "—"),
     td("col_detail", { class: "detail" }, detailText(e.detail) || "—"),
     td("col_address", { class: "address" }, e.ip || "—",
-      e.request_id ? [el("br"), el("span", { class: "small muted", title: t("col_request") }, e.request_id)] : null));
+      e.request_id ? [el("br"), el("span", { class: "small muted" }, t("col_request") + " " + e.request_id)] : null));
 }
 
 function paintEntries() {
