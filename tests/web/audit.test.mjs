@@ -170,6 +170,37 @@ test("load more appends the next page the cursor names", async () => {
   await page.context().close();
 });
 
+test("what an entry holds is shown as text, and a cell a spreadsheet would run is guarded in the CSV", async () => {
+  const page = await newPage(browser, server);
+  // The server never writes such entries from the form's routes; the test
+  // puts them into the answer to see what the page makes of them.
+  await page.route((u) => u.pathname === "/api/v1/audit", async (route) => {
+    const r = await route.fetch();
+    const body = await r.json();
+    body.items[0] = Object.assign({}, body.items[0], {
+      object: '=HYPERLINK("http://example.invalid","x")', username: "@sum",
+      detail: { note: '<img src=x id="injected">', reason: "-2+3", fields: ["phone", "id_number"] },
+    });
+    await route.fulfill({ response: r, json: body });
+  });
+  await openAudit(page);
+  const row = page.locator("#entries-body tr").first();
+  const cells = await row.locator("td").allTextContents();
+  assert.equal(cells[3], '=HYPERLINK("http://example.invalid","x")');
+  assert.equal(cells[4], 'note: <img src=x id="injected">; reason: -2+3; fields: phone, id_number');
+  assert.equal(await page.locator("#injected").count(), 0, "no HTML from an entry");
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: /导出 CSV/ }).click();
+  const lines = fs.readFileSync(await (await download).path(), "utf8").slice(1).split("\r\n");
+  assert.match(lines[0], /^时间,/);
+  const cols = lines[1];
+  assert.ok(cols.includes(`"'=HYPERLINK(""http://example.invalid"",""x"")"`), cols);
+  assert.ok(cols.includes(`"'@sum"`), cols);
+  assert.ok(cols.includes(`"note: <img src=x id=""injected"">; reason: -2+3; fields: phone, id_number"`), cols);
+  assert.deepEqual(pageProblems(page), []);
+  await page.context().close();
+});
+
 test("bad input is explained by its field and sends nothing; the server's reasons go by the fields too", async () => {
   const page = await newPage(browser, server, { mobile: true, large: true });
   await openAudit(page);
