@@ -22,10 +22,10 @@ before(async () => {
 });
 after(async () => { await browser?.close(); await server?.stop(); });
 
-/** Today in Beijing as YYYY-MM-DD. */
-function beijingToday() {
+/** The day in Beijing (YYYY-MM-DD) of an RFC 3339 time. */
+function beijingDay(iso) {
   return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" })
-    .format(new Date());
+    .format(new Date(iso));
 }
 
 function nextDay(date) {
@@ -90,7 +90,10 @@ test("the filters send the query they show and the page shows exactly the API's 
   await openAudit(page);
   const community = (await server.call("GET", "/api/v1/users?limit=500", null, "aud-1")).items
     .find((u) => u.username === "demo-community");
-  const today = beijingToday();
+  // The day of the reveal (not the clock's today: the test may cross midnight).
+  const reveal = (await server.call("GET", "/api/v1/audit?action=person.reveal&limit=1000", null, "aud-1")).items
+    .find((e) => e.object === `person:${revealed.id}`);
+  const today = beijingDay(reveal.at);
   // A kind, a day and an account picked by its username.
   let url = await auditRead(page, async () => {
     await page.getByLabel("记录类别").selectOption("person.");
