@@ -21,6 +21,8 @@ const PAGES = [
   ["/desk.html", ["#live-state[data-state=open]", "#list-summary[data-state=ready]"]],
   ["/dashboard.html", ["body[data-loaded=true]", "#coverage-map path.leaflet-interactive"]],
   ["/admin.html", ["body[data-loaded=true]"]],
+  // The first page of entries drawn.
+  ["/audit.html", ["body[data-loaded=true]", '#results[aria-busy="false"]']],
   ["/account.html", ["body[data-loaded=true]"]],
 ];
 

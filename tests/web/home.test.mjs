@@ -25,14 +25,14 @@ test("admin logs in, sees the pages of the role, switches language and text size
   const page = await newPage(browser, server);
   await login(page, "admin");
   const tiles = await page.locator("#tiles a").allTextContents();
-  assert.deepEqual(tiles, ["找服务", "随手拍", "一键呼坐席", "接诉即办", "全区看板", "用户与角色", "我的账号"]);
+  assert.deepEqual(tiles, ["找服务", "随手拍", "一键呼坐席", "接诉即办", "全区看板", "用户与角色", "审计日志", "我的账号"]);
   assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
   await shot(page, "home-zh");
   await page.getByRole("button", { name: "English" }).click();
   assert.equal(await page.getAttribute("html", "lang"), "en");
   assert.deepEqual(await page.locator("#tiles a").allTextContents(),
     ["Find services", "Snap and report", "Call console", "Case desk", "District dashboard", "Users and roles",
-      "My account"]);
+      "Audit log", "My account"]);
   const before = await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
   await page.getByRole("button", { name: "Large text" }).click();
   const larger = await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));

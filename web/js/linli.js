@@ -17,7 +17,7 @@ const dict = {
     brand: "邻里", switch_lang: "English", large_text: "大字", normal_text: "标准字号",
     logout: "退出登录", login: "登录", loading: "正在加载…", retry: "重试",
     nav_home: "首页", nav_finder: "找服务", nav_report: "随手拍", nav_console: "一键呼坐席",
-    nav_desk: "接诉即办", nav_dashboard: "全区看板", nav_admin: "用户与角色", nav_account: "我的账号",
+    nav_desk: "接诉即办", nav_dashboard: "全区看板", nav_admin: "用户与角色", nav_audit: "审计日志", nav_account: "我的账号",
     err_network: "连不上服务器，请检查网络后重试。", err_session: "登录已过期，请重新登录。",
     err_forbidden: "您的账号没有这项权限。", saved: "已保存", none: "无", yuan: "元",
     minutes: "分钟", walk_minutes: "步行 {n} 分钟", open_now: "营业中", closed_now: "未营业",
@@ -31,7 +31,7 @@ const dict = {
     logout: "Log out", login: "Log in", loading: "Loading…", retry: "Try again",
     nav_home: "Home", nav_finder: "Find services", nav_report: "Snap and report",
     nav_console: "Call console", nav_desk: "Case desk", nav_dashboard: "District dashboard",
-    nav_admin: "Users and roles", nav_account: "My account",
+    nav_admin: "Users and roles", nav_audit: "Audit log", nav_account: "My account",
     err_network: "Cannot reach the server. Check the connection and try again.",
     err_session: "Your session has ended. Please log in again.",
     err_forbidden: "Your account may not do this.", saved: "Saved", none: "None", yuan: "yuan",
@@ -345,6 +345,7 @@ const PAGES = [
   { key: "nav_desk", href: "/desk.html", roles: ["community", "street", "district", "admin", "provider", "auditor"] },
   { key: "nav_dashboard", href: "/dashboard.html", roles: ["district", "admin", "street", "auditor"] },
   { key: "nav_admin", href: "/admin.html", roles: ["admin"] },
+  { key: "nav_audit", href: "/audit.html", roles: ["admin", "auditor"] },
   { key: "nav_account", href: "/account.html", roles: "any" },
 ];
 
