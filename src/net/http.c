@@ -657,10 +657,13 @@ void http_stop(struct http_server *s)
     if (!s || !s->daemon)
         return;
     atomic_store(&s->stopping, true);
-    /* 1. No new connections. */
+    /* 1. No new connections. The listening socket is ours now, but MHD's
+     * threads may still hold it in their epoll sets: it is shut down at once
+     * (connecting clients are refused) and closed only after
+     * MHD_stop_daemon, as libmicrohttpd's manual asks for threaded modes. */
     MHD_socket ls = MHD_quiesce_daemon(s->daemon);
     if (ls != MHD_INVALID_SOCKET)
-        close(ls);
+        shutdown(ls, SHUT_RDWR);
     /* 2. Every suspended stream wakes, sees `stopping` and ends. */
     int64_t deadline = clock_mono_us() + (int64_t)s->opt.stop_grace_s * 1000000;
     pthread_mutex_lock(&s->streams_lock);
@@ -680,6 +683,8 @@ void http_stop(struct http_server *s)
                  atomic_load(&s->inflight), s->opt.stop_grace_s);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
     http__workers_stop(s);
 }
 
