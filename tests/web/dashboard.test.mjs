@@ -83,9 +83,13 @@ async function showAllUnits(page) {
   }
 }
 
-/** Every figure on the page, with the report it came from. */
-function figures(page) {
-  return page.$$eval("[data-metric]", (els) => els.map((e) => ({
+/** Every figure on the page, with the report it came from, read in one go
+ * inside the page once no panel is loading. (A live page redraws panels at
+ * any time: `$$eval` finds the elements and reads them in two steps, and a
+ * redraw in between left it reading figures already taken off the page.) */
+async function figures(page) {
+  await page.waitForFunction(() => !document.querySelector('.panel[aria-busy="true"]'));
+  return page.evaluate(() => [...document.querySelectorAll("[data-metric]")].map((e) => ({
     metric: e.dataset.metric, value: e.dataset.value, format: e.dataset.format,
     text: e.textContent, source: e.closest("[data-source]")?.dataset.source ?? null,
   })));
